@@ -1,0 +1,77 @@
+"""The `fitbot` command: serve, dispatch, db upgrade, triage."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from bot.config import SettingsError, load_settings
+from bot.triage.questionnaire import QuestionnaireError
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="fitbot", description="Engagement triage for Slack.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands.add_parser("serve", help="run the Slack app (HTTP on PORT, or Socket Mode with SLACK_APP_TOKEN)",
+                        description="Run migrations, then serve Slack requests and deliver queued messages.")
+    commands.add_parser("dispatch", help="send every due outbox message once, then exit (for cron)",
+                        description="One dispatcher pass: send what is due, print what happened.")
+    db = commands.add_parser("db", help="database commands", description="Database maintenance.")
+    db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    db_commands.add_parser("upgrade", help="apply migrations up to the latest",
+                           description="Apply every pending migration to DATABASE_URL.")
+    triage = commands.add_parser("triage", help="answer the /fit questionnaire in the terminal",
+                                 description="Ask the /fit questions here (or read them from a file) and print "
+                                             "the recommendation. Needs no Slack workspace or database.")
+    triage.add_argument("--answers", type=Path, metavar="FILE",
+                        help="YAML or JSON file mapping question ids to answers (see docs/triage.md)")
+    triage.add_argument("--json", action="store_true", help="print the recommendation as JSON")
+    args = parser.parse_args(argv)
+
+    try:
+        return _run(args)
+    except (SettingsError, QuestionnaireError) as exc:
+        print(f"fitbot {args.command}: cannot start:\n{_indent(str(exc))}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.command == "triage":
+        from bot.terminal import AnswersFileError, run
+        from bot.triage import questionnaire
+
+        try:
+            return run(questionnaire.load(), args.answers, args.json)
+        except AnswersFileError as exc:
+            print(f"fitbot triage: {exc}", file=sys.stderr)
+            return 2
+        except EOFError:
+            print("\nfitbot triage: input ended before every question was answered", file=sys.stderr)
+            return 2
+
+    purpose = "db" if args.command == "db" else args.command
+    settings = load_settings(purpose)
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.command == "db":
+        from storage.migrate import upgrade
+
+        upgrade(settings.database_url)
+        print("database is up to date")
+        return 0
+    from bot.serve import build_services, serve
+
+    if args.command == "serve":
+        return serve(settings)
+    services = build_services(settings)
+    result = services.dispatcher.run_pass()
+    services.db.close()
+    print(f"sent {result.sent}, retrying {result.retried}, failed {result.failed}")
+    return 1 if result.failed else 0
+
+
+def _indent(text: str) -> str:
+    return "\n".join(f"  {line}" if not line.startswith("  ") else line for line in text.splitlines())

@@ -1,0 +1,188 @@
+"""The /fit modal, its result view, the recommendation message, help text and the App Home tab."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    Block,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    InputBlock,
+    MarkdownTextObject,
+    Option,
+    PlainTextInputElement,
+    PlainTextObject,
+    RadioButtonsElement,
+    SectionBlock,
+    StaticSelectElement,
+)
+from slack_sdk.models.views import View
+
+from bot.presentation.ids import ANSWER_ACTION_ID, TRIAGE_CALLBACK_ID
+from bot.presentation.mrkdwn import escape, truncate
+from bot.triage.engine import Recommendation
+from bot.triage.questionnaire import Question, Questionnaire
+
+SECTION_LIMIT = 3000
+HEADER_LIMIT = 150
+MESSAGE_TEXT_LIMIT = 4000
+CONFIDENCE_LABEL = {"high": "High", "medium": "Medium", "low": "Low"}
+
+USAGE = (
+    "*`/fit [company]`*: answer a few questions about a prospect; fitbot recommends staff augmentation, "
+    "outsourcing, or consulting / discovery first, and explains why in this channel.\n"
+    "*`/fit help`*: this message."
+)
+
+
+def questionnaire_modal(questionnaire: Questionnaire, *, company: str, metadata: Mapping[str, Any]) -> View:
+    """https://api.slack.com/reference/surfaces/views — one input block per question."""
+    blocks: list[Block] = [
+        ContextBlock(elements=[MarkdownTextObject(
+            text="Answer what you know about the prospect. fitbot recommends an engagement model and posts "
+                 "the reasoning in the channel."
+        )])
+    ]
+    blocks += [_input_block(q, company if q.id == "company" else None) for q in questionnaire.questions]
+    return View(
+        type="modal",
+        callback_id=TRIAGE_CALLBACK_ID,
+        title="Fit triage",
+        submit="Recommend",
+        close="Cancel",
+        private_metadata=json.dumps(dict(metadata), separators=(",", ":")),
+        blocks=blocks,
+    )
+
+
+def _input_block(q: Question, initial: str | None) -> InputBlock:
+    element: Any
+    if q.kind == "text":
+        element = PlainTextInputElement(
+            action_id=ANSWER_ACTION_ID,
+            placeholder=q.placeholder,
+            multiline=q.multiline,
+            max_length=q.max_length,
+            initial_value=truncate(initial, q.max_length or SECTION_LIMIT) if initial else None,
+        )
+    else:
+        options = [
+            Option(value=o.value, text=PlainTextObject(text=o.label),
+                   description=PlainTextObject(text=o.description) if o.description else None)
+            for o in q.options
+        ]
+        if q.kind == "choice":
+            element = RadioButtonsElement(action_id=ANSWER_ACTION_ID, options=options)
+        else:
+            element = StaticSelectElement(action_id=ANSWER_ACTION_ID, placeholder="Choose one", options=options)
+    return InputBlock(
+        block_id=q.id,
+        label=q.label,
+        element=element,
+        optional=not q.required,
+    )
+
+
+def parse_submission(questionnaire: Questionnaire, state_values: Mapping[str, Any]) -> dict[str, str | None]:
+    """Answers keyed by question id from a view_submission's `view.state.values`."""
+    answers: dict[str, str | None] = {}
+    for q in questionnaire.questions:
+        state = (state_values.get(q.id) or {}).get(ANSWER_ACTION_ID) or {}
+        if q.kind == "text":
+            answers[q.id] = state.get("value")
+        else:
+            answers[q.id] = (state.get("selected_option") or {}).get("value")
+    return answers
+
+
+def submitted_view(*, company: str, recommendation: Recommendation, channel_id: str) -> View:
+    return View(
+        type="modal",
+        callback_id=f"{TRIAGE_CALLBACK_ID}_done",
+        title="Fit triage",
+        close="Done",
+        blocks=[
+            SectionBlock(text=MarkdownTextObject(text=truncate(
+                f"*{escape(company)}*: {recommendation.model_name} "
+                f"({CONFIDENCE_LABEL[recommendation.confidence].lower()} confidence).\n"
+                f"The full reasoning is on its way to <#{channel_id}>.",
+                SECTION_LIMIT,
+            ))),
+        ],
+    )
+
+
+def recommendation_message(
+    *,
+    company: str,
+    contact: str | None,
+    skills: str | None,
+    requested_by: str,
+    timezone_label: str,
+    recommendation: Recommendation,
+    triage_id: int,
+    questionnaire_version: str,
+) -> dict[str, Any]:
+    """The channel message: header, why, risks, overlap, next steps. Returns chat.postMessage arguments."""
+    r = recommendation
+    intro = (f"*{r.model_name}* · {CONFIDENCE_LABEL[r.confidence]} confidence\n{r.summary}\n"
+             f"Requested by <@{requested_by}>")
+    if contact:
+        intro += f" · contact: {escape(contact)}"
+    blocks: list[Block] = [
+        HeaderBlock(text=truncate(f"{company}: {r.model_name}", HEADER_LIMIT)),
+        _section(intro),
+    ]
+    if skills:
+        blocks.append(_section(f"*Skills wanted*\n{escape(skills)}"))
+    blocks.append(_section("*Why*\n" + _bullets(r.reasons or ["The answers did not lean strongly either way."])))
+    risks = [f"*{k.title}*: {k.detail}" for k in r.risks] or ["No failure mode stands out in these answers."]
+    blocks.append(_section("*Risks to watch*\n" + _bullets(risks)))
+    blocks.append(_section(_overlap_text(timezone_label, r)))
+    blocks.append(_section("*Next steps*\n" + "\n".join(f"{i}. {s}" for i, s in enumerate(r.next_steps, 1))))
+    blocks.append(DividerBlock())
+    blocks.append(ContextBlock(elements=[MarkdownTextObject(
+        text=f"Triage #{triage_id} · questionnaire {escape(questionnaire_version)}"
+    )]))
+    text = truncate(f"{escape(company)}: {r.model_name} ({r.confidence} confidence)", MESSAGE_TEXT_LIMIT)
+    return {"text": text, "blocks": [b.to_dict() for b in blocks]}
+
+
+def _overlap_text(timezone_label: str, r: Recommendation) -> str:
+    def line(nearshore: bool) -> str:
+        return " · ".join(f"{o.region} {o.hours:g} h" for o in r.overlap if o.nearshore == nearshore)
+
+    return (
+        f"*Shared working hours with {escape(timezone_label)}* (9:00–17:00 on both sides)\n"
+        f"Latin America: {line(True)}\nOffshore: {line(False)}"
+    )
+
+
+def _bullets(lines: Sequence[str]) -> str:
+    return "\n".join(f"• {line}" for line in lines)
+
+
+def _section(text: str) -> SectionBlock:
+    return SectionBlock(text=MarkdownTextObject(text=truncate(text, SECTION_LIMIT)))
+
+
+def help_message() -> dict[str, Any]:
+    return {"text": "How to use fitbot", "blocks": [_section(USAGE).to_dict()]}
+
+
+def home_view(recent: Sequence[Mapping[str, Any]]) -> View:
+    """App Home: how to use fitbot and the latest triages in this workspace."""
+    blocks: list[Block] = [HeaderBlock(text="fitbot"), _section(USAGE), DividerBlock(),
+                           _section("*Recent triages*")]
+    if not recent:
+        blocks.append(_section("None yet. Run `/fit Company name` in any channel."))
+    for row in recent:
+        blocks.append(_section(
+            f"*{escape(row['company'])}*: {row['model_name']} ({row['confidence']}) · <@{row['user_id']}> "
+            f"in <#{row['channel_id']}> · {row['created_at']:%Y-%m-%d}"
+        ))
+    return View(type="home", blocks=blocks)

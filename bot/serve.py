@@ -1,0 +1,71 @@
+"""`fitbot serve`: migrations, the Bolt app behind waitress (or Socket Mode), the scheduler, and a clean stop."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from types import FrameType
+
+from waitress.server import create_server
+
+from bot.app import build_app
+from bot.config import Settings
+from bot.dispatcher import Dispatcher
+from bot.scheduler import start_scheduler
+from bot.services import Services
+from bot.slack_client import delivery_client
+from bot.triage import questionnaire
+from bot.web import WebApp
+from storage.db import Database
+from storage.migrate import upgrade
+
+log = logging.getLogger(__name__)
+
+# 32 simultaneous Slack requests must all be answered well inside 3 s: waitress threads answer HTTP,
+# and listeners continue on their own pool after the ack.
+HTTP_THREADS = 32
+LISTENER_THREADS = 32
+
+
+def build_services(settings: Settings) -> Services:
+    upgrade(settings.database_url)
+    db = Database(settings.database_url)
+    return Services(db=db, questionnaire=questionnaire.load(),
+                    dispatcher=Dispatcher(db, delivery_client(settings)))
+
+
+def serve(settings: Settings) -> int:
+    services = build_services(settings)
+    executor = ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="listener")
+    app = build_app(settings, services, executor)
+    scheduler = start_scheduler(services.dispatcher)
+
+    def stop(signum: int, _frame: FrameType | None) -> None:
+        log.info("received %s, draining", signal.Signals(signum).name)
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    try:
+        if settings.socket_mode:
+            from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+            log.info("fitbot: connecting to Slack in Socket Mode")
+            SocketModeHandler(app, settings.app_token).start()
+        else:
+            server = create_server(WebApp(app, services.db, settings.signing_secret or ""),
+                                   host="0.0.0.0", port=settings.port, threads=HTTP_THREADS,
+                                   ident="fitbot", clear_untrusted_proxy_headers=True)
+            # Tests and operators read the bound port from this line (PORT=0 picks a free one).
+            print(f"fitbot: listening on http://127.0.0.1:{server.effective_port}", file=sys.stderr, flush=True)
+            server.run()  # waitress turns SystemExit into: stop accepting, finish running requests
+    except SystemExit:
+        pass
+    finally:
+        scheduler.shutdown(wait=True)
+        executor.shutdown(wait=True)
+        services.db.close()
+        log.info("fitbot stopped")
+    return 0

@@ -1,0 +1,97 @@
+"""`fitbot triage`: the same questionnaire and engine in a terminal, no Slack workspace needed."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import TextIO
+from zoneinfo import ZoneInfo
+
+import yaml
+
+from bot.triage.engine import Recommendation, recommend
+from bot.triage.questionnaire import Question, Questionnaire
+
+
+class AnswersFileError(ValueError):
+    pass
+
+
+def read_answers_file(path: Path) -> dict[str, str | None]:
+    """Answers keyed by question id, from YAML or JSON (JSON is valid YAML, so one parser reads both)."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise AnswersFileError(f"{path}: cannot be read ({exc.strerror})") from exc
+    except yaml.YAMLError as exc:
+        raise AnswersFileError(f"{path}: not valid YAML or JSON ({exc})") from exc
+    if not isinstance(data, dict):
+        raise AnswersFileError(f"{path}: expected a mapping of question id to answer")
+    return {str(k): None if v is None else str(v) for k, v in data.items()}
+
+
+def ask(questionnaire: Questionnaire, read: Callable[[str], str], out: TextIO) -> dict[str, str | None]:
+    """Ask every question at the prompt, repeating one until its answer is acceptable."""
+    answers: dict[str, str | None] = {}
+    for q in questionnaire.questions:
+        while True:
+            answers[q.id] = _ask_one(q, read, out)
+            problem = questionnaire.check_answers(answers).get(q.id)
+            if not problem:
+                break
+            out.write(f"  {problem}\n")
+    return answers
+
+
+def _ask_one(q: Question, read: Callable[[str], str], out: TextIO) -> str | None:
+    out.write(f"\n{q.label}{'' if q.required or q.required_when else ' (optional, Enter to skip)'}\n")
+    if not q.options:
+        return read("> ").strip() or None
+    for i, option in enumerate(q.options, 1):
+        out.write(f"  {i}. {option.label}" + (f" ({option.description})" if option.description else "") + "\n")
+    choice = read("number> ").strip()
+    if not choice:
+        return None
+    if choice.isdigit() and 1 <= int(choice) <= len(q.options):
+        return q.options[int(choice) - 1].value
+    return choice  # check_answers reports it as not one of the options
+
+
+def render(company: str, r: Recommendation, as_json: bool = False) -> str:
+    if as_json:
+        return json.dumps({
+            "company": company, "model": r.model, "model_name": r.model_name, "confidence": r.confidence,
+            "scores": dict(r.scores), "reasons": list(r.reasons),
+            "risks": [{"key": k.key, "title": k.title, "detail": k.detail} for k in r.risks],
+            "next_steps": list(r.next_steps),
+            "overlap": [{"region": o.region, "hours": o.hours, "nearshore": o.nearshore} for o in r.overlap],
+        }, indent=2, ensure_ascii=False)
+    lines = [f"{company}: {r.model_name} ({r.confidence} confidence)", r.summary, "", "Why:"]
+    lines += [f"  - {reason}" for reason in r.reasons] or ["  - The answers did not lean strongly either way."]
+    lines += ["", "Risks to watch:"]
+    lines += [f"  - {k.title}: {k.detail}" for k in r.risks] or ["  - None stands out."]
+    lines += ["", "Shared working hours (9:00-17:00 both sides):"]
+    lines += [f"  {o.region:<28} {o.hours:>4g} h  {'nearshore' if o.nearshore else 'offshore'}" for o in r.overlap]
+    lines += ["", "Next steps:"] + [f"  {i}. {s}" for i, s in enumerate(r.next_steps, 1)]
+    return "\n".join(lines)
+
+
+def run(questionnaire: Questionnaire, answers_file: Path | None, as_json: bool, out: TextIO = sys.stdout,
+        read: Callable[[str], str] = input) -> int:
+    if answers_file is not None:
+        answers = read_answers_file(answers_file)
+        unknown = sorted(set(answers) - {q.id for q in questionnaire.questions})
+        errors = questionnaire.check_answers(answers)
+        problems = [f"{qid}: not a question in this questionnaire" for qid in unknown]
+        problems += [f"{qid}: {message}" for qid, message in errors.items()]
+        if problems:
+            raise AnswersFileError(f"{answers_file}:\n" + "\n".join(f"  {p}" for p in problems))
+    else:
+        answers = ask(questionnaire, read, out)
+    zone = answers.get("timezone") or "America/New_York"
+    r = recommend(questionnaire, answers, on=datetime.now(ZoneInfo(zone)).date())
+    out.write(render(answers.get("company") or "", r, as_json) + "\n")
+    return 0

@@ -1,0 +1,1 @@
+"""The triage domain: questionnaire, recommendation engine, timezone overlap. No Slack, no SQL."""

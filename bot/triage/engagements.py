@@ -1,0 +1,63 @@
+"""The engagement models fitbot can recommend, and what to do next for each."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Engagement:
+    key: str
+    name: str
+    summary: str
+    next_steps: tuple[str, ...]
+
+
+ENGAGEMENTS: dict[str, Engagement] = {
+    e.key: e
+    for e in (
+        Engagement(
+            key="staff_augmentation",
+            name="Nearshore staff augmentation",
+            summary="Place engineers inside the client's team, reporting to their engineering manager.",
+            next_steps=(
+                "Write the role with the client: stack, seniority, and the part of the product the engineer will own.",
+                "Confirm who runs the engineer's 1:1s and code reviews, and when stand-ups happen.",
+                "Agree the first-month plan (accounts, introductions, a first change to ship) before the start date.",
+                "Shortlist Latin American candidates whose working hours overlap the client's.",
+            ),
+        ),
+        Engagement(
+            key="outsourcing",
+            name="Project outsourcing",
+            summary="Hand a defined scope to a delivery team that owns the process; the client accepts the result.",
+            next_steps=(
+                "Turn the scope into written acceptance criteria and a fixed delivery date.",
+                "Name the client engineer who will review the code as it lands and own it afterwards.",
+                "Put documentation and a handover period into the contract, not just the final delivery.",
+                "Refer to a delivery partner: this is not a placement.",
+            ),
+        ),
+        Engagement(
+            key="consulting_first",
+            name="Fractional CTO / consulting first",
+            summary="Bring in technical leadership to shape the work before anyone is hired.",
+            next_steps=(
+                "Propose a short fractional-CTO or advisory engagement to set technical direction.",
+                "Use it to turn the client's goals into a roadmap and concrete role descriptions.",
+                "Settle who will manage engineers day to day once they arrive.",
+                "Run /fit again when a leader and a role are in place.",
+            ),
+        ),
+        Engagement(
+            key="discovery_first",
+            name="Discovery first",
+            summary="Settle what to build with a short discovery before adding headcount.",
+            next_steps=(
+                "Offer a time-boxed discovery (two to four weeks) on product scope and architecture.",
+                "Come out of it with a prioritised roadmap and the skills it calls for.",
+                "Run /fit again with that roadmap; augmentation is likely to fit then.",
+            ),
+        ),
+    )
+}

@@ -1,0 +1,102 @@
+"""The WSGI application: POST /slack/events to Bolt, GET /healthz, and a gate for malformed requests.
+
+Bolt verifies signatures itself, but answers 500 to a non-numeric timestamp and has no 400 for a
+signed body it cannot parse. The gate answers those cases (401 / 400) before Bolt sees them.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+from urllib.parse import parse_qs
+
+from slack_bolt import App
+from slack_bolt.request import BoltRequest
+from slack_sdk.signature import SignatureVerifier
+
+from storage.db import Database
+
+EVENTS_PATH = "/slack/events"
+MAX_BODY = 1024 * 1024
+MAX_CLOCK_SKEW = 60 * 5
+
+
+def _reply(start_response: Callable, status: int, body: str, headers: Iterable[tuple[str, str]] = ()) -> list[bytes]:
+    data = body.encode()
+    reasons = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found",
+               405: "Method Not Allowed", 413: "Payload Too Large", 503: "Service Unavailable"}
+    header_list = [("Content-Length", str(len(data)))]
+    if not any(k.lower() == "content-type" for k, _ in headers):
+        header_list.append(("Content-Type", "text/plain; charset=utf-8"))
+    start_response(f"{status} {reasons.get(status, '')}".strip(), [*header_list, *headers])
+    return [data]
+
+
+class WebApp:
+    def __init__(self, bolt: App, db: Database, signing_secret: str) -> None:
+        self.bolt = bolt
+        self.db = db
+        self.verifier = SignatureVerifier(signing_secret)
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable) -> list[bytes]:
+        path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "")
+        if path == "/healthz":
+            if method not in ("GET", "HEAD"):
+                return _reply(start_response, 405, "GET only\n", [("Allow", "GET, HEAD")])
+            healthy = self.db.ping()
+            return _reply(start_response, 200 if healthy else 503, "ok\n" if healthy else "database unreachable\n")
+        if path != EVENTS_PATH:
+            return _reply(start_response, 404, "Not Found\n")
+        if method != "POST":
+            return _reply(start_response, 405, "POST only\n", [("Allow", "POST")])
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return _reply(start_response, 400, "bad Content-Length\n")
+        if length > MAX_BODY:
+            return _reply(start_response, 413, "request too large\n")
+        raw = environ["wsgi.input"].read(length) if length else b""
+        headers = {k[5:].replace("_", "-").lower(): v for k, v in environ.items() if k.startswith("HTTP_")}
+        headers["content-type"] = environ.get("CONTENT_TYPE", "")
+        status, message = self.gate(raw, headers)
+        if status != 200:
+            return _reply(start_response, status, message + "\n")
+        response = self.bolt.dispatch(BoltRequest(
+            body=raw.decode(), query=environ.get("QUERY_STRING", ""), headers={k: [v] for k, v in headers.items()},
+        ))
+        out_headers = [(k, v) for k, values in response.headers.items() for v in values
+                       if k.lower() != "content-length"]
+        return _reply(start_response, response.status, response.body, out_headers)
+
+    def gate(self, raw: bytes, headers: dict[str, str]) -> tuple[int, str]:
+        """(200, "") when the request is signed, fresh and parseable; otherwise the status to answer."""
+        timestamp = headers.get("x-slack-request-timestamp", "")
+        signature = headers.get("x-slack-signature", "")
+        if not timestamp.isdigit() or not signature:
+            return 401, "missing or malformed Slack signature headers"
+        if abs(time.time() - int(timestamp)) > MAX_CLOCK_SKEW:
+            return 401, "stale request"
+        try:
+            body = raw.decode()
+        except UnicodeDecodeError:
+            body = None
+        if body is None or not self.verifier.is_valid(body, timestamp, signature):
+            return 401, "invalid signature"
+        return (200, "") if _parseable(body, headers["content-type"]) else (400, "unreadable Slack payload")
+
+
+def _parseable(body: str, content_type: str) -> bool:
+    try:
+        if content_type.startswith("application/json"):
+            return isinstance(json.loads(body), dict)
+        form = parse_qs(body, strict_parsing=True, keep_blank_values=True)
+    except ValueError:
+        return False
+    if "payload" in form:
+        try:
+            return isinstance(json.loads(form["payload"][0]), dict)
+        except ValueError:
+            return False
+    return "command" in form or "ssl_check" in form

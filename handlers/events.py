@@ -1,0 +1,53 @@
+"""App Home and @mentions. Slack retries events; replies are deduplicated on the event id."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_bolt import App, BoltContext
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.presentation.triage import help_message, home_view
+from bot.services import Services
+from bot.triage.engagements import ENGAGEMENTS
+from storage import outbox, triages
+from storage.triages import Workspace
+
+log = logging.getLogger(__name__)
+
+
+def register(app: App) -> None:
+    app.event("app_home_opened")(publish_home)
+    app.event("app_mention")(reply_to_mention)
+
+
+def publish_home(event: dict, body: dict, client: WebClient, context: BoltContext) -> None:
+    if event.get("tab", "home") != "home":
+        return
+    services: Services = context["services"]
+    with services.db.unit_of_work() as session:
+        rows = [
+            {"company": t.company, "model_name": ENGAGEMENTS[t.model].name, "confidence": t.confidence,
+             "user_id": t.user_id, "channel_id": t.channel_id, "created_at": t.created_at}
+            for t in triages.recent(session, Workspace(body["team_id"], body.get("enterprise_id")))
+        ]
+    try:
+        client.views_publish(user_id=event["user"], view=home_view(rows))
+    except SlackApiError as exc:
+        log.warning("views.publish failed: %s", exc.response.get("error"))
+
+
+def reply_to_mention(event: dict, body: dict, context: BoltContext) -> None:
+    services: Services = context["services"]
+    workspace = Workspace(body["team_id"], body.get("enterprise_id"))
+    with services.db.unit_of_work() as session:
+        outbox_id = outbox.enqueue(
+            session, workspace,
+            dedupe_key=f"event:{body['event_id']}",
+            kind="mention_reply",
+            channel_id=event["channel"],
+            payload={**help_message(), "thread_ts": event.get("thread_ts") or event["ts"]},
+        )
+    if outbox_id is not None:
+        services.dispatcher.send_now([outbox_id])

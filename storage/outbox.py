@@ -1,0 +1,124 @@
+"""The outbox: Slack calls fitbot owes, claimed by one dispatcher at a time.
+
+A claim sets status 'sending' with a lease. On PostgreSQL the candidate rows are locked with
+FOR UPDATE SKIP LOCKED, so replicas claiming at the same moment take disjoint rows; the UPDATE
+re-checks claimability, which is what keeps SQLite's single process honest across threads. A
+dispatcher that dies mid-send leaves its rows 'sending'; once the lease passes they are claimable again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import Session
+
+from storage.models import OutboxMessage, utcnow
+from storage.triages import Workspace
+from storage.upsert import insert_unless_exists
+
+PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: int
+    team_id: str
+    kind: str
+    channel_id: str
+    payload: Mapping[str, Any]
+    fallback_user_id: str | None
+    attempts: int
+    due_at: datetime
+
+
+def enqueue(
+    session: Session,
+    workspace: Workspace,
+    *,
+    dedupe_key: str,
+    kind: str,
+    channel_id: str,
+    payload: Mapping[str, Any],
+    fallback_user_id: str | None = None,
+    due_at: datetime | None = None,
+) -> int | None:
+    """Add a row in the caller's transaction; None if `dedupe_key` was already queued in this workspace."""
+    now = utcnow()
+    values = {
+        "team_id": workspace.team_id,
+        "enterprise_id": workspace.enterprise_id,
+        "dedupe_key": dedupe_key,
+        "kind": kind,
+        "channel_id": channel_id,
+        "payload": dict(payload),
+        "fallback_user_id": fallback_user_id,
+        "status": PENDING,
+        "due_at": due_at or now,
+        "attempts": 0,
+        "created_at": now,
+    }
+    return insert_unless_exists(session, OutboxMessage.__table__, values, ["team_id", "dedupe_key"])
+
+
+def _claimable(now: datetime):
+    return or_(
+        and_(OutboxMessage.status == PENDING, OutboxMessage.due_at <= now),
+        and_(OutboxMessage.status == SENDING, OutboxMessage.lease_until < now),
+    )
+
+
+def claim(
+    session: Session, *, owner: str, lease: timedelta, limit: int, ids: Iterable[int] | None = None
+) -> list[Claimed]:
+    """Claim up to `limit` due rows (or just `ids`, if due) for `owner` until now + `lease`."""
+    now = utcnow()
+    candidates = select(OutboxMessage.id).where(_claimable(now)).order_by(OutboxMessage.due_at).limit(limit)
+    if ids is not None:
+        candidates = candidates.where(OutboxMessage.id.in_(list(ids)))
+    if session.get_bind().dialect.name == "postgresql":
+        candidates = candidates.with_for_update(skip_locked=True)
+    chosen = list(session.scalars(candidates))
+    if not chosen:
+        return []
+    rows = session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(chosen), _claimable(now))
+        .values(status=SENDING, lease_until=now + lease, claimed_by=owner, attempts=OutboxMessage.attempts + 1)
+        .returning(OutboxMessage.id, OutboxMessage.team_id, OutboxMessage.kind, OutboxMessage.channel_id,
+                   OutboxMessage.payload, OutboxMessage.fallback_user_id, OutboxMessage.attempts,
+                   OutboxMessage.due_at)
+    ).all()
+    return sorted((Claimed(*row) for row in rows), key=lambda c: (c.due_at, c.id))
+
+
+def _finish(session: Session, row_id: int, owner: str, **values: Any) -> bool:
+    """Update a row only while `owner` still holds its claim (a stale dispatcher changes nothing)."""
+    result = session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == row_id, OutboxMessage.claimed_by == owner, OutboxMessage.status == SENDING)
+        .values(lease_until=None, **values)
+    )
+    return result.rowcount == 1
+
+
+def mark_sent(
+    session: Session, row_id: int, owner: str, *, channel_id: str, ts: str | None, note: str | None = None
+) -> bool:
+    return _finish(session, row_id, owner, status=SENT, sent_channel_id=channel_id, sent_ts=ts,
+                   sent_at=utcnow(), last_error=note)
+
+
+def reschedule(session: Session, row_id: int, owner: str, *, due_at: datetime, error: str) -> bool:
+    return _finish(session, row_id, owner, status=PENDING, due_at=due_at, last_error=error)
+
+
+def mark_failed(session: Session, row_id: int, owner: str, *, error: str) -> bool:
+    return _finish(session, row_id, owner, status=FAILED, last_error=error)
+
+
+def get(session: Session, row_id: int) -> OutboxMessage | None:
+    return session.get(OutboxMessage, row_id)

@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.fitbot_process import FitbotProcess
+from tests.support.fake_slack import FakeSlack
+
+
+@pytest.fixture(scope="session")
+def slack():
+    with FakeSlack() as fake:
+        yield fake
+
+
+@pytest.fixture(scope="session")
+def fitbot_server(slack, database_url, tmp_path_factory):
+    server = FitbotProcess(database_url=database_url, api_url=slack.url, workdir=tmp_path_factory.mktemp("run"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def fitbot(fitbot_server, slack, db):
+    """A running fitbot against a freshly emptied database and a reset fake Slack."""
+    slack.reset()
+    return fitbot_server

@@ -1,0 +1,51 @@
+import pytest
+
+from bot.config import SettingsError, load_settings, parse_settings
+
+VALID = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s3cret"}
+
+
+def test_defaults():
+    s = parse_settings(VALID)
+    assert (s.api_url, s.database_url, s.port, s.log_level, s.socket_mode) == (
+        "https://slack.com/api/", "sqlite:///fitbot.db", 3000, "INFO", False)
+
+
+def test_every_problem_on_its_own_line():
+    with pytest.raises(SettingsError) as info:
+        parse_settings({"SLACK_BOT_TOKEN": "xoxp-user", "PORT": "http", "LOG_LEVEL": "loud",
+                        "SLACK_API_URL": "slack.com", "DATABASE_URL": "mysql://x"})
+    names = [p.split(":")[0] for p in info.value.problems]
+    assert names == ["SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_API_URL", "DATABASE_URL", "PORT",
+                     "LOG_LEVEL"]
+
+
+def test_missing_tokens_say_where_to_get_them():
+    with pytest.raises(SettingsError) as info:
+        parse_settings({})
+    assert "OAuth & Permissions" in info.value.problems[0]
+    assert "Basic Information" in info.value.problems[1]
+
+
+def test_socket_mode_needs_no_signing_secret_and_db_needs_no_tokens():
+    assert parse_settings({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1"}).socket_mode
+    assert parse_settings({}, purpose="db").database_url == "sqlite:///fitbot.db"
+    assert parse_settings({"SLACK_BOT_TOKEN": "xoxb-1"}, purpose="dispatch").signing_secret is None
+
+
+def test_urls_normalised():
+    s = parse_settings({**VALID, "SLACK_API_URL": "http://127.0.0.1:9/api", "DATABASE_URL": "postgres://u@h/db"})
+    assert s.api_url == "http://127.0.0.1:9/api/"
+    assert s.database_url == "postgresql+psycopg://u@h/db"
+
+
+def test_env_file_fills_gaps_but_environment_wins(tmp_path):
+    env_file = tmp_path / ".env"
+    env_file.write_text("SLACK_BOT_TOKEN=xoxb-from-file\nSLACK_SIGNING_SECRET=file\nPORT=4000\n")
+    s = load_settings(environ={"PORT": "5000"}, env_file=env_file)
+    assert (s.bot_token, s.port) == ("xoxb-from-file", 5000)
+
+
+def test_repr_hides_secrets():
+    text = repr(parse_settings({**VALID, "DATABASE_URL": "postgresql://u:pw@h/db"}))
+    assert "s3cret" not in text and "xoxb" not in text and "pw" not in text

@@ -1,0 +1,58 @@
+import json
+from datetime import date
+
+from bot.presentation.mrkdwn import escape, truncate
+from bot.presentation.triage import parse_submission, questionnaire_modal, recommendation_message
+from bot.triage import questionnaire
+from bot.triage.engine import recommend
+
+Q = questionnaire.load()
+
+
+def test_escape_neutralises_mentions_and_links():
+    assert escape("<!channel> & <@U1> <https://x|y>") == "&lt;!channel&gt; &amp; &lt;@U1&gt; &lt;https://x|y&gt;"
+
+
+def test_truncate_is_visible_and_never_splits_an_entity():
+    assert truncate("abcdef", 4) == "abc…"
+    assert truncate("ab&amp;cdef", 5) == "ab…"
+    assert truncate("short", 10) == "short"
+
+
+def test_modal_within_slack_limits_and_carries_channel():
+    view = questionnaire_modal(Q, company="A" * 500, metadata={"channel_id": "C123"}).to_dict()
+    assert len(view["title"]["text"]) <= 24
+    assert json.loads(view["private_metadata"]) == {"channel_id": "C123"}
+    company = next(b for b in view["blocks"] if b.get("block_id") == "company")
+    assert company["element"]["initial_value"] == "A" * 119 + "…"
+    assert {b["block_id"] for b in view["blocks"] if b["type"] == "input"} == {q.id for q in Q.questions}
+    assert len(view["blocks"]) <= 100
+
+
+def test_parse_submission_reads_each_element_type():
+    values = {
+        "company": {"answer": {"type": "plain_text_input", "value": "Acme"}},
+        "leadership": {"answer": {"type": "radio_buttons", "selected_option": {"value": "nobody"}}},
+        "timezone": {"answer": {"type": "static_select", "selected_option": {"value": "America/Denver"}}},
+        "contact": {"answer": {"type": "plain_text_input", "value": None}},
+    }
+    answers = parse_submission(Q, values)
+    assert answers["company"] == "Acme"
+    assert answers["leadership"] == "nobody"
+    assert answers["timezone"] == "America/Denver"
+    assert answers["contact"] is None and answers["skills"] is None
+
+
+def test_message_escapes_user_text_and_fits_limits():
+    r = recommend(Q, {"leadership": "head_of_engineering", "timezone": "America/Chicago"}, date(2026, 11, 28))
+    message = recommendation_message(company="<!channel> Corp", contact="<!here>", skills="x" * 5000,
+                                     requested_by="U1", timezone_label="Chicago", recommendation=r, triage_id=7,
+                                     questionnaire_version=Q.version)
+    dumped = json.dumps(message)
+    assert "<!channel>" not in message["text"] and "<!here>" not in dumped
+    sections = [b["text"]["text"] for b in message["blocks"] if b["type"] == "section"]
+    assert all(len(text) <= 3000 for text in sections)
+    assert any(text.endswith("…") for text in sections)
+    assert message["blocks"][0] == {"type": "header", "text": {"type": "plain_text",
+                                                               "text": f"<!channel> Corp: {r.model_name}",
+                                                               "emoji": True}}
