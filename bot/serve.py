@@ -18,6 +18,7 @@ from bot.services import Services
 from bot.slack_client import delivery_client
 from bot.triage import questionnaire
 from bot.web import WebApp
+from storage import outbox
 from storage.db import Database
 from storage.migrate import upgrade
 
@@ -38,6 +39,10 @@ def build_services(settings: Settings) -> Services:
 
 def serve(settings: Settings) -> int:
     services = build_services(settings)
+    if not services.db.is_postgres:
+        with services.db.unit_of_work() as session:
+            if released := outbox.release_all_claims(session):
+                log.info("re-queued %d message(s) a previous run was sending when it stopped", released)
     executor = ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="listener")
     app = build_app(settings, services, executor)
     scheduler = start_scheduler(services.dispatcher)

@@ -95,6 +95,15 @@ def claim(
     return sorted((Claimed(*row) for row in rows), key=lambda c: (c.due_at, c.id))
 
 
+def release_all_claims(session: Session) -> int:
+    """Make every 'sending' row claimable now. Only for a single-process database (SQLite) at start-up,
+    where no other dispatcher can be mid-send, so a crash does not wait out the lease."""
+    result = session.execute(
+        update(OutboxMessage).where(OutboxMessage.status == SENDING).values(status=PENDING, lease_until=None)
+    )
+    return result.rowcount
+
+
 def _finish(session: Session, row_id: int, owner: str, **values: Any) -> bool:
     """Update a row only while `owner` still holds its claim (a stale dispatcher changes nothing)."""
     result = session.execute(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from sqlalchemy import select
 
@@ -10,6 +12,7 @@ from storage.models import OutboxMessage, Triage
 from tests.e2e import triage_payloads as tp
 from tests.e2e.polling import wait_for_row
 from tests.support import slack_requests as sr
+from tests.support.fake_slack import Reply
 
 
 def test_fit_acks_and_opens_the_modal_with_the_company_prefilled(fitbot, slack):
@@ -68,3 +71,107 @@ def test_submission_stores_and_posts_the_recommendation(fitbot, slack, db, answe
     assert row.dedupe_key == f"triage:{triage.id}"
     sent = wait_for_row(db, row.id, "sent")
     assert (sent.sent_channel_id, sent.sent_ts) == ("C0042", call.response["ts"])
+
+
+@pytest.mark.parametrize(("changes", "errors"), [
+    ({"company": "   "}, {"company": "This answer is required."}),
+    ({"contact": "x" * 121}, {"contact": "Keep this to 120 characters (it has 121)."}),
+    ({"skills": None}, {"skills": 'Fill this in: you answered "As skills and a role to fill" above.'}),
+    ({"leadership": None, "timezone": "Mars/Base"}, {"leadership": "Pick an answer.",
+                                                     "timezone": "Pick one of the listed options."}),
+], ids=["blank company", "overlong contact", "skills missing", "missing and unknown choices"])
+def test_invalid_answers_come_back_inline_and_nothing_is_stored(fitbot, slack, db, changes, errors):
+    response = fitbot.post(tp.submission({**tp.AUGMENTATION, **changes}))
+    assert response.status == 200
+    assert response.json() == {"response_action": "errors", "errors": errors}
+    with db.unit_of_work() as s:
+        assert s.scalars(select(Triage)).all() == []
+        assert s.scalars(select(OutboxMessage)).all() == []
+    slack.assert_no_call("chat.postMessage")
+
+
+def test_lost_channel_metadata_is_an_inline_error(fitbot, slack):
+    response = fitbot.post(tp.submission(tp.AUGMENTATION, private_metadata="not json"))
+    assert response.json()["errors"] == {"company": "This form lost track of its channel. Close it and run /fit again."}
+
+
+def test_company_name_cannot_ping_the_channel(fitbot, slack):
+    fitbot.post(tp.submission({**tp.AUGMENTATION, "company": "<!channel> Acme", "contact": "<@U999> & co"}))
+    (call,) = slack.wait_for("chat.postMessage")
+    sections = " ".join(b["text"]["text"] for b in call.params["blocks"] if b["type"] == "section")
+    assert "<!channel>" not in call.params["text"]
+    assert call.params["text"].startswith("&lt;!channel&gt; Acme")
+    assert "&lt;@U999&gt; &amp; co" in sections
+    assert "<@U999>" not in sections
+
+
+def test_duplicate_submission_stores_and_posts_once(fitbot, slack, db):
+    body = tp.submission(tp.AUGMENTATION, view_id="VDUP")
+    first, second = fitbot.post(body), fitbot.post(body)
+    assert first.json()["response_action"] == second.json()["response_action"] == "update"
+    slack.wait_for("chat.postMessage")
+    with db.unit_of_work() as s:
+        assert len(s.scalars(select(Triage)).all()) == 1
+        assert len(s.scalars(select(OutboxMessage)).all()) == 1
+    assert len(_posted_after(slack, 2.5)) == 1  # longer than a dispatcher tick
+
+
+def test_rate_limit_is_honoured_then_delivered_once(fitbot, slack, db):
+    slack.script("chat.postMessage", Reply(status=429, headers={"Retry-After": "1"}))
+    fitbot.post(tp.submission(tp.OUTSOURCING))
+    calls = slack.wait_for("chat.postMessage", count=2, timeout=10)
+    assert [c.status for c in calls] == [429, 200]
+    assert calls[1].time - calls[0].time >= 1.0  # Retry-After: 1
+    with db.unit_of_work() as s:
+        row_id = s.scalars(select(OutboxMessage.id)).one()
+    row = wait_for_row(db, row_id, "sent")
+    assert row.attempts == 2
+    assert len(_posted_after(slack, 2.5)) == 1
+
+
+def test_slack_down_then_back_delivers(fitbot, slack, db):
+    slack.down(503)
+    fitbot.post(tp.submission(tp.CONSULTING))
+    slack.wait_for("chat.postMessage", count=2, timeout=10)  # first try and a retry, both failed
+    slack.up()
+    slack.wait_for("chat.postMessage", predicate=lambda c: c.ok, timeout=20)
+    with db.unit_of_work() as s:
+        row_id = s.scalars(select(OutboxMessage.id)).one()
+    assert wait_for_row(db, row_id, "sent").attempts >= 3
+
+
+def test_terminal_slack_error_is_recorded_not_dropped(fitbot, slack, db):
+    slack.script("chat.postMessage", {"ok": False, "error": "invalid_blocks"})
+    fitbot.post(tp.submission(tp.DISCOVERY))
+    with db.unit_of_work() as s:
+        row_id = s.scalars(select(OutboxMessage.id)).one()
+    row = wait_for_row(db, row_id, "failed")
+    assert row.last_error == "invalid_blocks"
+
+
+def test_joins_a_public_channel_it_is_not_in(fitbot, slack):
+    slack.add_channel("CPUBLIC", member=False)
+    fitbot.post(tp.submission(tp.AUGMENTATION, channel_id="CPUBLIC"))
+    (join,) = slack.wait_for("conversations.join")
+    assert join.params["channel"] == "CPUBLIC"
+    assert slack.wait_for("chat.postMessage", predicate=lambda c: c.ok)[0].params["channel"] == "CPUBLIC"
+
+
+def test_private_channel_falls_back_to_a_dm_that_says_why(fitbot, slack, db):
+    slack.add_channel("GPRIVATE", private=True, member=False)
+    fitbot.post(tp.submission(tp.AUGMENTATION, channel_id="GPRIVATE", user_id="U0777"))
+    (dm,) = slack.wait_for("chat.postMessage", predicate=lambda c: c.ok)
+    assert dm.params["channel"] == "U0777"
+    assert "couldn't post this in <#GPRIVATE>" in dm.params["blocks"][0]["text"]["text"]
+    assert "/invite @fitbot" in dm.params["blocks"][0]["text"]["text"]
+    with db.unit_of_work() as s:
+        row_id = s.scalars(select(OutboxMessage.id)).one()
+    row = wait_for_row(db, row_id, "sent")
+    # Slack answers with the DM's own channel id; that is what a later chat.update needs.
+    assert (row.sent_channel_id, row.last_error) == (dm.response["channel"], "channel_not_found: sent to the requester by DM")
+
+
+def _posted_after(slack, seconds: float) -> list:
+    """Successful posts once `seconds` have passed (long enough for any stray send to show up)."""
+    time.sleep(seconds)
+    return [c for c in slack.calls("chat.postMessage") if c.ok]

@@ -1,0 +1,129 @@
+"""The fitbot command as operators and engagement leads run it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import inspect
+
+from storage.db import Database
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def fitbot(*args: str, env: dict | None = None, cwd: Path, stdin: str | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "bot", *args], cwd=cwd, capture_output=True, text=True,
+                          input=stdin, timeout=60, env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), **(env or {})})
+
+
+def test_serve_without_tokens_explains_what_to_set(tmp_path):
+    result = fitbot("serve", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert lines[0] == "fitbot serve: cannot start:"
+    assert lines[1].startswith("  SLACK_BOT_TOKEN: not set.")
+    assert "OAuth & Permissions" in lines[1]
+    assert lines[2].startswith("  SLACK_SIGNING_SECRET: required in HTTP mode")
+    assert "Traceback" not in result.stderr
+
+
+def test_serve_reads_dot_env_and_names_the_bad_value(tmp_path):
+    (tmp_path / ".env").write_text("SLACK_BOT_TOKEN=xoxb-1\nSLACK_SIGNING_SECRET=x\nPORT=eighty\n")
+    result = fitbot("serve", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "  PORT: 'eighty' is not a port number (0-65535)." in result.stderr.splitlines()
+
+
+def test_every_command_has_help(tmp_path):
+    for command in (["--help"], ["serve", "--help"], ["dispatch", "--help"], ["db", "upgrade", "--help"],
+                    ["triage", "--help"]):
+        result = fitbot(*command, cwd=tmp_path)
+        assert result.returncode == 0, command
+        assert result.stdout.startswith("usage: fitbot")
+
+
+def test_db_upgrade_creates_the_schema(tmp_path):
+    url = f"sqlite:///{tmp_path / 'fitbot.db'}"
+    result = fitbot("db", "upgrade", env={"DATABASE_URL": url}, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    db = Database(url)
+    assert {"triages", "outbox", "alembic_version"} <= set(inspect(db.engine).get_table_names())
+    db.close()
+
+
+ANSWERS = {
+    "company": "Acme <!channel>", "leadership": "nobody", "need_shape": "outcomes", "onboarding": "partial",
+    "work_definition": "exploring", "requirements_change": "unknown", "collaboration": "realtime",
+    "timezone": "America/Chicago",
+}
+
+
+def test_triage_from_a_yaml_file_needs_no_slack(tmp_path):
+    answers = tmp_path / "acme.yml"
+    answers.write_text("".join(f"{k}: '{v}'\n" for k, v in ANSWERS.items()))
+    result = fitbot("triage", "--answers", str(answers), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("Acme <!channel>: Fractional CTO / consulting first (medium confidence)")
+    assert "No one to direct the work" in result.stdout
+    assert "Mexico City" in result.stdout
+
+
+def test_triage_json_output(tmp_path):
+    answers = tmp_path / "acme.json"
+    answers.write_text(json.dumps(ANSWERS))
+    result = fitbot("triage", "--answers", str(answers), "--json", cwd=tmp_path)
+    out = json.loads(result.stdout)
+    assert (out["model"], out["confidence"]) == ("consulting_first", "medium")
+    assert [r["key"] for r in out["risks"]] == ["no_direction"]
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    ("leadership: ceo\n", "leadership: Pick one of the listed options."),
+    ("company: Acme\nbudget: 10\n", "budget: not a question in this questionnaire"),
+    ("- a list\n", "expected a mapping of question id to answer"),
+    ("company: [unclosed\n", "not valid YAML or JSON"),
+])
+def test_triage_rejects_bad_answer_files_naming_the_field(tmp_path, content, message):
+    answers = tmp_path / "bad.yml"
+    answers.write_text(content)
+    result = fitbot("triage", "--answers", str(answers), cwd=tmp_path)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_triage_interactive_repeats_a_question_until_answered(tmp_path):
+    # company (blank, then Acme), contact skipped, then numbered choices; skills skipped (not required here).
+    typed = "\nAcme\n\n3\n3\n\n2\n3\n3\n1\n2\n\n"
+    result = fitbot("triage", cwd=tmp_path, stdin=typed)
+    assert result.returncode == 0, result.stderr
+    assert "This answer is required." in result.stdout
+    assert "Acme: Fractional CTO / consulting first" in result.stdout
+
+
+def test_triage_stops_cleanly_when_input_ends(tmp_path):
+    result = fitbot("triage", cwd=tmp_path, stdin="Acme\n")
+    assert result.returncode == 2
+    assert "input ended before every question was answered" in result.stderr
+
+
+def test_dispatch_sends_what_is_due_once(tmp_path, db, database_url):
+    from storage import outbox
+    from storage.triages import Workspace
+    from tests.support.fake_slack import FakeSlack
+
+    with db.unit_of_work() as s:
+        outbox.enqueue(s, Workspace("T0001"), dedupe_key="cron-1", kind="test", channel_id="C0001",
+                       payload={"text": "from cron"})
+    with FakeSlack() as slack:
+        env = {"SLACK_BOT_TOKEN": "xoxb-cron", "SLACK_API_URL": slack.url, "DATABASE_URL": database_url}
+        first = fitbot("dispatch", env=env, cwd=tmp_path)
+        second = fitbot("dispatch", env=env, cwd=tmp_path)
+        assert [m["text"] for m in slack.messages()] == ["from cron"]
+    assert first.stdout == "sent 1, retrying 0, failed 0\n"
+    assert second.stdout == "sent 0, retrying 0, failed 0\n"
