@@ -6,9 +6,8 @@ import threading
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
-
 from slack_sdk import WebClient
+from sqlalchemy import func, select
 
 from bot.dispatcher import Dispatcher
 from storage import outbox

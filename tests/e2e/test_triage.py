@@ -168,7 +168,8 @@ def test_private_channel_falls_back_to_a_dm_that_says_why(fitbot, slack, db):
         row_id = s.scalars(select(OutboxMessage.id)).one()
     row = wait_for_row(db, row_id, "sent")
     # Slack answers with the DM's own channel id; that is what a later chat.update needs.
-    assert (row.sent_channel_id, row.last_error) == (dm.response["channel"], "channel_not_found: sent to the requester by DM")
+    assert row.sent_channel_id == dm.response["channel"]
+    assert row.last_error == "channel_not_found: sent to the requester by DM"
 
 
 def _posted_after(slack, seconds: float) -> list:
