@@ -30,9 +30,11 @@ def main(argv: list[str] | None = None) -> int:
     triage.add_argument("--json", action="store_true", help="print the recommendation as JSON")
     args = parser.parse_args(argv)
 
+    from bot.serve import StartupError
+
     try:
         return _run(args)
-    except (SettingsError, QuestionnaireError) as exc:
+    except (SettingsError, QuestionnaireError, StartupError) as exc:
         print(f"fitbot {args.command}: cannot start:\n{_indent(str(exc))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -56,6 +58,8 @@ def _run(args: argparse.Namespace) -> int:
     purpose = "db" if args.command == "db" else args.command
     settings = load_settings(purpose)
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if settings.log_level != "DEBUG":  # one line per dispatcher tick is noise
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
     if args.command == "db":
         from storage.migrate import upgrade
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 import logging
 import signal
 import sys
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from types import FrameType
 
+from slack_bolt.error import BoltError
 from waitress.server import create_server
 
 from bot.app import build_app
@@ -23,6 +25,10 @@ from storage.db import Database
 from storage.migrate import upgrade
 
 log = logging.getLogger(__name__)
+
+
+class StartupError(RuntimeError):
+    """fitbot cannot start for a reason the operator must fix; the message says which setting."""
 
 # 32 simultaneous Slack requests must all be answered well inside 3 s: waitress threads answer HTTP,
 # and listeners continue on their own pool after the ack.
@@ -44,7 +50,11 @@ def serve(settings: Settings) -> int:
             if released := outbox.release_all_claims(session):
                 log.info("re-queued %d message(s) a previous run was sending when it stopped", released)
     executor = ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="listener")
-    app = build_app(settings, services, executor)
+    try:
+        app = build_app(settings, services, executor)  # Bolt checks the token with auth.test here
+    except (BoltError, OSError) as exc:
+        services.db.close()
+        raise StartupError(f"SLACK_BOT_TOKEN: Slack did not accept it at {settings.api_url} ({exc}).") from exc
     scheduler = start_scheduler(services.dispatcher)
 
     def stop(signum: int, _frame: FrameType | None) -> None:
@@ -57,8 +67,13 @@ def serve(settings: Settings) -> int:
         if settings.socket_mode:
             from slack_bolt.adapter.socket_mode import SocketModeHandler
 
+            socket_mode = SocketModeHandler(app, settings.app_token)
             log.info("fitbot: connecting to Slack in Socket Mode")
-            SocketModeHandler(app, settings.app_token).start()
+            try:
+                socket_mode.connect()
+                threading.Event().wait()  # until SIGTERM raises SystemExit here
+            finally:
+                socket_mode.close()
         else:
             server = create_server(WebApp(app, services.db, settings.signing_secret or ""),
                                    host="0.0.0.0", port=settings.port, threads=HTTP_THREADS,

@@ -128,3 +128,45 @@ def test_dispatch_sends_what_is_due_once(tmp_path, db, database_url):
         assert [m["text"] for m in slack.messages()] == ["from cron"]
     assert first.stdout == "sent 1, retrying 0, failed 0\n"
     assert second.stdout == "sent 0, retrying 0, failed 0\n"
+
+
+def _serve(env: dict, cwd: Path) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "bot", "serve"], cwd=cwd, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True,
+                            env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), **env})
+
+
+def test_serve_with_a_rejected_token_says_so_without_a_traceback(tmp_path):
+    from tests.support.fake_slack import FakeSlack
+
+    with FakeSlack() as slack:
+        slack.revoked_tokens.add("xoxb-revoked")
+        env = {"SLACK_BOT_TOKEN": "xoxb-revoked", "SLACK_SIGNING_SECRET": "s", "SLACK_API_URL": slack.url,
+               "DATABASE_URL": f"sqlite:///{tmp_path / 'f.db'}"}
+        result = fitbot("serve", env=env, cwd=tmp_path)
+    assert result.returncode == 2
+    assert "SLACK_BOT_TOKEN: Slack did not accept it" in result.stderr
+    assert "token_revoked" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_socket_mode_connects_with_the_app_token_and_stops_on_sigterm(tmp_path):
+    import signal
+
+    from tests.support.fake_slack import FakeSlack
+
+    with FakeSlack() as slack:
+        # Slack hands out a WebSocket URL; nothing listens there, so the client keeps reconnecting.
+        slack.script("apps.connections.open", {"ok": True, "url": "ws://127.0.0.1:9/link"})
+        env = {"SLACK_BOT_TOKEN": "xoxb-sm", "SLACK_APP_TOKEN": "xapp-1-sm", "SLACK_API_URL": slack.url,
+               "DATABASE_URL": f"sqlite:///{tmp_path / 'f.db'}"}
+        proc = _serve(env, tmp_path)
+        try:
+            (opened, *_) = slack.wait_for("apps.connections.open", timeout=20)
+            assert opened.token == "xapp-1-sm"
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            _, stderr = proc.communicate(timeout=20)
+    assert proc.returncode == 0
+    assert "listening on http" not in stderr  # no HTTP server in Socket Mode
+    assert "fitbot stopped" in stderr

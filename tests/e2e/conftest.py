@@ -12,8 +12,10 @@ def slack():
         yield fake
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def fitbot_server(slack, database_url, tmp_path_factory):
+    """One `fitbot serve` per test module. It stops with the module, so tests outside e2e/ that drive
+    the outbox themselves never race its dispatcher for the same rows."""
     server = FitbotProcess(database_url=database_url, api_url=slack.url, workdir=tmp_path_factory.mktemp("run"))
     server.start()
     yield server
