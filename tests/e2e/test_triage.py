@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import urllib.parse
 
 import pytest
 from sqlalchemy import select
@@ -22,12 +23,29 @@ def test_fit_acks_and_opens_the_modal_with_the_company_prefilled(fitbot, slack):
     assert (response.status, response.text) == (200, "")
     # trigger_id expires 3 s after the click: views.open must have happened by then.
     (call,) = slack.wait_for("views.open", timeout=3)
-    assert call.params["trigger_id"] == sr.urllib.parse.unquote(trigger_id)
+    assert call.params["trigger_id"] == urllib.parse.unquote(trigger_id)
     view = call.params["view"]
     assert view["callback_id"] == "fit_triage"
     company = next(b for b in view["blocks"] if b.get("block_id") == "company")
     assert company["element"]["initial_value"] == "Acme Corp"
     assert view["private_metadata"] == '{"channel_id":"C0001"}'
+
+
+def test_modal_that_cannot_open_is_explained_to_the_user(fitbot, slack):
+    slack.script("views.open", {"ok": False, "error": "expired_trigger_id"})
+    response = fitbot.post(sr.slash_command("Acme", response_url=slack.response_url_for()))
+    assert response.status == 200
+    (told,) = slack.wait_for("response_url")
+    assert told.params["response_type"] == "ephemeral"
+    assert "`expired_trigger_id`" in told.params["text"]
+    assert "run `/fit` again" in told.params["text"]
+
+
+def test_modal_opens_after_one_rate_limited_attempt(fitbot, slack):
+    slack.script("views.open", Reply(status=429, headers={"Retry-After": "1"}))
+    fitbot.post(sr.slash_command("Acme"))
+    calls = slack.wait_for("views.open", count=2, timeout=5)
+    assert [c.status for c in calls] == [429, 200]
 
 
 def test_fit_help_answers_ephemerally_without_a_modal(fitbot, slack):

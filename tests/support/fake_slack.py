@@ -165,6 +165,12 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _handle(self) -> None:
         url = urlsplit(self.path)
+        if url.path.startswith("/hooks/"):  # a response_url from response_url_for()
+            length = int(self.headers.get("Content-Length") or 0)
+            body = json.loads(self.rfile.read(length) or b"{}")
+            self.server.fake._record_response_url(url.path, body)
+            self._send(Reply(200, "ok", {"Content-Type": "text/plain"}))
+            return
         if not url.path.startswith("/api/"):
             self._send(Reply(404, "Not Found", {"Content-Type": "text/plain"}))
             return
@@ -326,6 +332,14 @@ class FakeSlack:
             time.sleep(0.01)
 
     # -- request handling ------------------------------------------------------------------------------
+
+    def response_url_for(self, name: str = "commands") -> str:
+        """A response_url that lands here; what is posted to it is recorded as method "response_url"."""
+        return self.url.replace("/api/", f"/hooks/{name}/{TEAM_ID}/{_random_id('R')}")
+
+    def _record_response_url(self, path: str, body: dict[str, Any]) -> None:
+        with self._lock:
+            self._calls.append(Call("response_url", {**body, "_path": path}, {}, None, time.monotonic(), 200, None))
 
     def _answer(self, method: str, params: dict[str, Any], headers: dict[str, str]) -> Reply:
         auth = headers.get("authorization", "")
