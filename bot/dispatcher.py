@@ -12,7 +12,7 @@ import os
 import socket
 import uuid
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from slack_sdk import WebClient
@@ -61,11 +61,15 @@ class Dispatcher:
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
     def run_pass(self, limit: int | None = None) -> PassResult:
-        """Send everything due, a batch at a time; `limit` caps the rows handled (None: until drained)."""
+        """Send everything due when the pass starts, a batch at a time; `limit` caps the rows handled.
+
+        Rows rescheduled during the pass wait for a later one, so a pass always ends.
+        """
         result = PassResult()
+        started = utcnow()
         handled = 0
         while limit is None or handled < limit:
-            batch = self._claim(BATCH if limit is None else min(BATCH, limit - handled))
+            batch = self._claim(BATCH if limit is None else min(BATCH, limit - handled), due_by=started)
             if not batch:
                 break
             self._deliver_batch(batch, result)
@@ -79,33 +83,46 @@ class Dispatcher:
         self._deliver_batch(batch, result)
         return result
 
-    def _claim(self, limit: int, ids: list[int] | None = None) -> list[outbox.Claimed]:
+    def _claim(self, limit: int, ids: list[int] | None = None, due_by: datetime | None = None) -> list[outbox.Claimed]:
         with self.db.unit_of_work() as session:
-            return outbox.claim(session, owner=self.owner, lease=LEASE, limit=limit, ids=ids)
+            return outbox.claim(session, owner=self.owner, lease=LEASE, limit=limit, ids=ids, due_by=due_by)
 
     def _deliver_batch(self, batch: list[outbox.Claimed], result: PassResult) -> None:
+        # A 429 for one channel holds that channel's other rows too, instead of spending calls on more 429s.
+        held: dict[str, Retry] = {}
         for row in batch:
-            self._deliver(row, result)
+            if row.channel_id in held:
+                self._retry_later(row, held[row.channel_id], result)
+                continue
+            limited = self._deliver(row, result)
+            if limited is not None:
+                held[row.channel_id] = limited
 
-    def _deliver(self, row: outbox.Claimed, result: PassResult) -> None:
+    def _deliver(self, row: outbox.Claimed, result: PassResult) -> Retry | None:
+        """Send one row and record the outcome; returns the Retry when Slack rate-limited the channel."""
         try:
             channel, ts, note = self._send(row)
         except Retry as retry:
-            if row.attempts >= MAX_ATTEMPTS:
-                self._record_failure(row, f"{retry.error} (gave up after {row.attempts} attempts)", result)
-                return
-            with self.db.unit_of_work() as session:
-                delay = retry.delay or backoff(row.attempts)
-                outbox.reschedule(session, row.id, self.owner, due_at=utcnow() + delay, error=retry.error)
-            result.retried += 1
-            log.info("outbox %s: %s, retrying in %ss", row.id, retry.error, delay.total_seconds())
-            return
+            self._retry_later(row, retry, result)
+            return retry if retry.error == "ratelimited" else None
         except SlackApiError as exc:
             self._record_failure(row, _error_code(exc), result)
-            return
+            return None
         with self.db.unit_of_work() as session:
             outbox.mark_sent(session, row.id, self.owner, channel_id=channel, ts=ts, note=note)
         result.sent += 1
+        return None
+
+    def _retry_later(self, row: outbox.Claimed, retry: Retry, result: PassResult) -> None:
+        # Rate limits are Slack pacing us, not a failure: they never use up the row's attempts.
+        if retry.error != "ratelimited" and row.attempts >= MAX_ATTEMPTS:
+            self._record_failure(row, f"{retry.error} (gave up after {row.attempts} attempts)", result)
+            return
+        delay = retry.delay or backoff(row.attempts)
+        with self.db.unit_of_work() as session:
+            outbox.reschedule(session, row.id, self.owner, due_at=utcnow() + delay, error=retry.error)
+        result.retried += 1
+        log.info("outbox %s: %s, retrying in %ss", row.id, retry.error, delay.total_seconds())
 
     def _record_failure(self, row: outbox.Claimed, error: str, result: PassResult) -> None:
         with self.db.unit_of_work() as session:
@@ -154,6 +171,9 @@ class Dispatcher:
 
 
 def _error_code(exc: SlackApiError) -> str:
+    """Slack's error code, or http_<status> when the answer was not Slack JSON (a 5xx page)."""
+    if exc.response.status_code >= 500:
+        return f"http_{exc.response.status_code}"
     data = exc.response.data
     if isinstance(data, dict) and data.get("error"):
         return str(data["error"])

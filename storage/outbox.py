@@ -72,10 +72,16 @@ def _claimable(now: datetime):
 
 
 def claim(
-    session: Session, *, owner: str, lease: timedelta, limit: int, ids: Iterable[int] | None = None
+    session: Session,
+    *,
+    owner: str,
+    lease: timedelta,
+    limit: int,
+    ids: Iterable[int] | None = None,
+    due_by: datetime | None = None,
 ) -> list[Claimed]:
-    """Claim up to `limit` due rows (or just `ids`, if due) for `owner` until now + `lease`."""
-    now = utcnow()
+    """Claim up to `limit` rows due by `due_by` (default now), or just `ids`, for `owner` until now + `lease`."""
+    now = due_by or utcnow()
     candidates = select(OutboxMessage.id).where(_claimable(now)).order_by(OutboxMessage.due_at).limit(limit)
     if ids is not None:
         candidates = candidates.where(OutboxMessage.id.in_(list(ids)))
@@ -87,7 +93,7 @@ def claim(
     rows = session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id.in_(chosen), _claimable(now))
-        .values(status=SENDING, lease_until=now + lease, claimed_by=owner, attempts=OutboxMessage.attempts + 1)
+        .values(status=SENDING, lease_until=utcnow() + lease, claimed_by=owner, attempts=OutboxMessage.attempts + 1)
         .returning(OutboxMessage.id, OutboxMessage.team_id, OutboxMessage.kind, OutboxMessage.channel_id,
                    OutboxMessage.payload, OutboxMessage.fallback_user_id, OutboxMessage.attempts,
                    OutboxMessage.due_at)

@@ -1,0 +1,81 @@
+"""Dispatcher outcomes against the loopback fake: pacing on 429, backoff, giving up visibly."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from slack_sdk import WebClient
+from sqlalchemy import select
+
+from bot import dispatcher as dispatcher_module
+from bot.dispatcher import Dispatcher, backoff
+from storage import outbox
+from storage.models import OutboxMessage, utcnow
+from storage.triages import Workspace
+from tests.support.fake_slack import FakeSlack, Reply
+
+
+@pytest.fixture
+def slack():
+    with FakeSlack() as fake:
+        yield fake
+
+
+def _enqueue(db, *channels: str) -> None:
+    with db.unit_of_work() as s:
+        for i, channel in enumerate(channels):
+            outbox.enqueue(s, Workspace("T0001"), dedupe_key=f"k{i}", kind="test", channel_id=channel,
+                           payload={"text": f"message {i}"})
+
+
+def _rows(db) -> list[OutboxMessage]:
+    with db.unit_of_work() as s:
+        return list(s.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+
+
+def test_a_rate_limited_channel_holds_its_other_rows_but_not_other_channels(db, slack):
+    _enqueue(db, "CBUSY", "CBUSY", "CBUSY", "CQUIET")
+    slack.script("chat.postMessage", Reply(status=429, headers={"Retry-After": "30"}))
+    result = Dispatcher(db, WebClient(token="xoxb-x", base_url=slack.url)).run_pass()
+    assert (result.sent, result.retried) == (1, 3)
+    assert [c.params["channel"] for c in slack.calls("chat.postMessage")] == ["CBUSY", "CQUIET"]
+    rows = _rows(db)
+    assert [r.status for r in rows] == ["pending", "pending", "pending", "sent"]
+    for row in rows[:3]:
+        assert row.last_error == "ratelimited"
+        assert timedelta(seconds=28) < row.due_at - utcnow() <= timedelta(seconds=30)
+
+
+def test_backoff_grows_and_is_capped():
+    assert [backoff(n).total_seconds() for n in (1, 2, 3, 4)] == [1, 2, 4, 8]
+    assert backoff(30) == timedelta(minutes=10)
+
+
+def test_gives_up_after_max_attempts_and_records_why(db, slack, monkeypatch):
+    monkeypatch.setattr(dispatcher_module, "MAX_ATTEMPTS", 2)
+    monkeypatch.setattr(dispatcher_module, "backoff", lambda attempts: timedelta(0))
+    _enqueue(db, "C1")
+    slack.down(502)
+    d = Dispatcher(db, WebClient(token="xoxb-x", base_url=slack.url))
+    assert d.run_pass().retried == 1
+    assert d.run_pass().failed == 1
+    (row,) = _rows(db)
+    assert (row.status, row.attempts, row.last_error) == ("failed", 2, "http_502 (gave up after 2 attempts)")
+
+
+def test_connection_refused_is_retried(db):
+    _enqueue(db, "C1")
+    result = Dispatcher(db, WebClient(token="xoxb-x", base_url="http://127.0.0.1:9/api/", timeout=2)).run_pass()
+    assert result.retried == 1
+    (row,) = _rows(db)
+    assert row.status == "pending"
+    assert row.last_error.startswith("connection error")
+
+
+def test_revoked_token_fails_the_row_with_slacks_error(db, slack):
+    _enqueue(db, "C1")
+    slack.revoked_tokens.add("xoxb-gone")
+    Dispatcher(db, WebClient(token="xoxb-gone", base_url=slack.url)).run_pass()
+    (row,) = _rows(db)
+    assert (row.status, row.last_error) == ("failed", "token_revoked")
