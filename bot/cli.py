@@ -30,12 +30,19 @@ def main(argv: list[str] | None = None) -> int:
     triage.add_argument("--json", action="store_true", help="print the recommendation as JSON")
     args = parser.parse_args(argv)
 
+    from sqlalchemy.exc import OperationalError
+
     from bot.serve import StartupError
 
     try:
         return _run(args)
     except (SettingsError, QuestionnaireError, StartupError) as exc:
         print(f"fitbot {args.command}: cannot start:\n{_indent(str(exc))}", file=sys.stderr)
+        return 2
+    except OperationalError as exc:
+        reason = str(exc.orig or exc).strip().splitlines()[0]
+        print(f"fitbot {args.command}: cannot start:\n  DATABASE_URL: cannot use the database ({reason}).",
+              file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
@@ -58,8 +65,8 @@ def _run(args: argparse.Namespace) -> int:
     purpose = "db" if args.command == "db" else args.command
     settings = load_settings(purpose)
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    if settings.log_level != "DEBUG":  # one line per dispatcher tick is noise
-        logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    if settings.log_level != "DEBUG":  # a line per tick, and "skipped: already running" under backlog, are noise
+        logging.getLogger("apscheduler").setLevel(logging.ERROR)
     if args.command == "db":
         from storage.migrate import upgrade
 

@@ -99,7 +99,7 @@ def parse_settings(env: Mapping[str, str], purpose: str = "serve") -> Settings:
         problems.append("DATABASE_URL: use sqlite:///path/to/file.db or postgresql://user@host:5432/dbname.")
 
     port_text = get("PORT") or "3000"
-    port = int(port_text) if port_text.isdigit() else -1
+    port = int(port_text) if port_text.isascii() and port_text.isdigit() else -1
     if not 0 <= port <= 65535:
         problems.append(f"PORT: {port_text!r} is not a port number (0-65535).")
 

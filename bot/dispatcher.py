@@ -1,8 +1,9 @@
 """Sends due outbox rows to Slack, retrying with backoff and recording what happened.
 
 Outcomes per row: sent (with the message ts, so it can be edited later), rescheduled (429 honours
-Retry-After; 5xx, Slack's transient errors and connection failures back off exponentially), or failed
-with Slack's error after MAX_ATTEMPTS or on an error retrying cannot fix.
+Retry-After and holds that channel's other rows for the rest of the pass; 5xx, Slack's transient
+errors and network failures back off exponentially), or failed with Slack's error after
+MAX_ATTEMPTS or on an error retrying cannot fix.
 """
 
 from __future__ import annotations
@@ -10,8 +11,11 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import threading
+import time
 import uuid
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,6 +23,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.presentation.delivery import fallback_dm
+from bot.slack_errors import TRANSPORT_ERRORS, error_code, is_transient, retry_after_seconds
 from storage import outbox
 from storage.db import Database
 from storage.models import utcnow
@@ -26,10 +31,12 @@ from storage.models import utcnow
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=2)
+# Longest one row can take (post, join, post again, each with a 10 s timeout, plus bookkeeping).
+# Rows of a batch not started this long before the lease ends are handed back instead of sent late.
+ROW_BUDGET = timedelta(seconds=45)
 BATCH = 10
 MAX_ATTEMPTS = 10
 MAX_BACKOFF = timedelta(minutes=10)
-TRANSIENT_ERRORS = {"internal_error", "fatal_error", "service_unavailable", "request_timeout", "ratelimited"}
 # The bot cannot post there; the requester hears about it by DM instead.
 UNREACHABLE_CHANNEL = {"not_in_channel", "channel_not_found", "is_archived", "restricted_action"}
 
@@ -37,9 +44,9 @@ UNREACHABLE_CHANNEL = {"not_in_channel", "channel_not_found", "is_archived", "re
 class Retry(Exception):
     """Try the row again later: after `delay` (Retry-After) or, when None, after the backoff."""
 
-    def __init__(self, error: str, delay: timedelta | None = None) -> None:
+    def __init__(self, error: str, delay: timedelta | None = None, *, rate_limited: bool = False) -> None:
         super().__init__(error)
-        self.error, self.delay = error, delay
+        self.error, self.delay, self.rate_limited = error, delay, rate_limited
 
 
 @dataclass
@@ -47,7 +54,6 @@ class PassResult:
     sent: int = 0
     retried: int = 0
     failed: int = 0
-    errors: list[str] = field(default_factory=list)
 
 
 def backoff(attempts: int) -> timedelta:
@@ -59,6 +65,11 @@ class Dispatcher:
         self.db = db
         self.client = client
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._stopping = threading.Event()
+
+    def stop(self) -> None:
+        """Finish the row in hand, hand the rest of the batch back, and start no new batch."""
+        self._stopping.set()
 
     def run_pass(self, limit: int | None = None) -> PassResult:
         """Send everything due when the pass starts, a batch at a time; `limit` caps the rows handled.
@@ -67,60 +78,69 @@ class Dispatcher:
         """
         result = PassResult()
         started = utcnow()
+        held: dict[str, Retry] = {}
         handled = 0
-        while limit is None or handled < limit:
+        while not self._stopping.is_set() and (limit is None or handled < limit):
             batch = self._claim(BATCH if limit is None else min(BATCH, limit - handled), due_by=started)
             if not batch:
                 break
-            self._deliver_batch(batch, result)
+            self._deliver_batch(batch, result, held)
             handled += len(batch)
         return result
 
     def send_now(self, ids: list[int]) -> PassResult:
         """Deliver specific rows right away (used just after a handler acks)."""
         result = PassResult()
-        batch = self._claim(len(ids), ids)
-        self._deliver_batch(batch, result)
+        self._deliver_batch(self._claim(len(ids), ids), result, {})
         return result
 
     def _claim(self, limit: int, ids: list[int] | None = None, due_by: datetime | None = None) -> list[outbox.Claimed]:
         with self.db.unit_of_work() as session:
             return outbox.claim(session, owner=self.owner, lease=LEASE, limit=limit, ids=ids, due_by=due_by)
 
-    def _deliver_batch(self, batch: list[outbox.Claimed], result: PassResult) -> None:
-        # A 429 for one channel holds that channel's other rows too, instead of spending calls on more 429s.
-        held: dict[str, Retry] = {}
-        for row in batch:
+    def _deliver_batch(self, batch: list[outbox.Claimed], result: PassResult, held: dict[str, Retry]) -> None:
+        deadline = time.monotonic() + (LEASE - ROW_BUDGET).total_seconds()
+        for index, row in enumerate(batch):
+            if self._stopping.is_set() or time.monotonic() > deadline:
+                with self.db.unit_of_work() as session:
+                    outbox.release(session, [r.id for r in batch[index:]], self.owner)
+                return
             if row.channel_id in held:
                 self._retry_later(row, held[row.channel_id], result)
                 continue
-            limited = self._deliver(row, result)
-            if limited is not None:
-                held[row.channel_id] = limited
+            retry = self._deliver(row, result)
+            if retry is not None and retry.rate_limited:
+                held[row.channel_id] = retry
 
     def _deliver(self, row: outbox.Claimed, result: PassResult) -> Retry | None:
-        """Send one row and record the outcome; returns the Retry when Slack rate-limited the channel."""
+        """Send one row and record the outcome; returns the Retry when it has to be tried again."""
         try:
             channel, ts, note = self._send(row)
         except Retry as retry:
             self._retry_later(row, retry, result)
-            return retry if retry.error == "ratelimited" else None
+            return retry
         except SlackApiError as exc:
-            self._record_failure(row, _error_code(exc), result)
+            self._record_failure(row, error_code(exc), result)
             return None
+        except Exception as exc:  # a bug must not strand the rest of the batch in 'sending'
+            log.exception("outbox %s: unexpected error", row.id)
+            retry = Retry(f"unexpected error: {exc!r}"[:500])
+            self._retry_later(row, retry, result)
+            return retry
         with self.db.unit_of_work() as session:
             outbox.mark_sent(session, row.id, self.owner, channel_id=channel, ts=ts, note=note)
         result.sent += 1
         return None
 
     def _retry_later(self, row: outbox.Claimed, retry: Retry, result: PassResult) -> None:
-        # Rate limits are Slack pacing us, not a failure: they never use up the row's attempts.
-        if retry.error != "ratelimited" and row.attempts >= MAX_ATTEMPTS:
+        # Rate limits are Slack pacing us, not a failed attempt: they never use up the row's attempts.
+        if not retry.rate_limited and row.attempts >= MAX_ATTEMPTS:
             self._record_failure(row, f"{retry.error} (gave up after {row.attempts} attempts)", result)
             return
         delay = retry.delay or backoff(row.attempts)
         with self.db.unit_of_work() as session:
-            outbox.reschedule(session, row.id, self.owner, due_at=utcnow() + delay, error=retry.error)
+            outbox.reschedule(session, row.id, self.owner, due_at=utcnow() + delay, error=retry.error,
+                              refund_attempt=retry.rate_limited)
         result.retried += 1
         log.info("outbox %s: %s, retrying in %ss", row.id, retry.error, delay.total_seconds())
 
@@ -128,7 +148,6 @@ class Dispatcher:
         with self.db.unit_of_work() as session:
             outbox.mark_failed(session, row.id, self.owner, error=error)
         result.failed += 1
-        result.errors.append(error)
         log.warning("outbox %s (%s to %s) failed: %s", row.id, row.kind, row.channel_id, error)
 
     def _send(self, row: outbox.Claimed) -> tuple[str, str | None, str | None]:
@@ -136,7 +155,7 @@ class Dispatcher:
         try:
             return (*self._post(row.channel_id, row.payload), None)
         except SlackApiError as exc:
-            error = _error_code(exc)
+            error = error_code(exc)
             if error == "not_in_channel" and self._join(row.channel_id):
                 return (*self._post(row.channel_id, row.payload), None)
             if error in UNREACHABLE_CHANNEL and row.fallback_user_id:
@@ -145,36 +164,28 @@ class Dispatcher:
             raise
 
     def _post(self, channel: str, payload: Any) -> tuple[str, str | None]:
-        try:
-            response = self.client.chat_postMessage(channel=channel, **payload)
-        except SlackApiError as exc:
-            status = exc.response.status_code
-            if status == 429:
-                retry_after = exc.response.headers.get("Retry-After") or exc.response.headers.get("retry-after")
-                delay = int(retry_after) if str(retry_after).isdigit() else 1
-                raise Retry("ratelimited", timedelta(seconds=max(delay, 1))) from exc
-            error = _error_code(exc)
-            if status >= 500 or error in TRANSIENT_ERRORS:
-                raise Retry(error) from exc
-            raise
-        except (OSError, TimeoutError) as exc:  # URLError is an OSError
-            raise Retry(f"connection error: {exc}") from exc
+        response = _call(self.client.chat_postMessage, channel=channel, **payload)
         return response.get("channel", channel), response.get("ts")
 
     def _join(self, channel: str) -> bool:
+        """Join a public channel; False when Slack refuses for good (private, archived…)."""
         try:
-            self.client.conversations_join(channel=channel)
+            _call(self.client.conversations_join, channel=channel)
         except SlackApiError as exc:
-            log.info("could not join %s: %s", channel, _error_code(exc))
+            log.info("could not join %s: %s", channel, error_code(exc))
             return False
         return True
 
 
-def _error_code(exc: SlackApiError) -> str:
-    """Slack's error code, or http_<status> when the answer was not Slack JSON (a 5xx page)."""
-    if exc.response.status_code >= 500:
-        return f"http_{exc.response.status_code}"
-    data = exc.response.data
-    if isinstance(data, dict) and data.get("error"):
-        return str(data["error"])
-    return f"http_{exc.response.status_code}"
+def _call(method: Callable[..., Any], **kwargs: Any) -> Any:
+    """One Web API call; turns whatever can succeed later into Retry, leaves Slack's refusals as they are."""
+    try:
+        return method(**kwargs)
+    except SlackApiError as exc:
+        if exc.response.status_code == 429:
+            raise Retry("ratelimited", timedelta(seconds=retry_after_seconds(exc)), rate_limited=True) from exc
+        if is_transient(exc):
+            raise Retry(error_code(exc)) from exc
+        raise
+    except TRANSPORT_ERRORS as exc:
+        raise Retry(f"connection error: {exc}") from exc

@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from types import FrameType
 
 from slack_bolt.error import BoltError
+from slack_sdk.errors import SlackApiError
 from waitress.server import create_server
 
 from bot.app import build_app
@@ -18,6 +19,7 @@ from bot.dispatcher import Dispatcher
 from bot.scheduler import start_scheduler
 from bot.services import Services
 from bot.slack_client import delivery_client
+from bot.slack_errors import error_code
 from bot.triage import questionnaire
 from bot.web import WebApp
 from storage import outbox
@@ -70,20 +72,27 @@ def serve(settings: Settings) -> int:
             socket_mode = SocketModeHandler(app, settings.app_token)
             log.info("fitbot: connecting to Slack in Socket Mode")
             try:
-                socket_mode.connect()
+                try:
+                    socket_mode.connect()
+                except SlackApiError as exc:
+                    raise StartupError(f"SLACK_APP_TOKEN: Slack refused it ({error_code(exc)}).") from exc
                 threading.Event().wait()  # until SIGTERM raises SystemExit here
             finally:
                 socket_mode.close()
         else:
-            server = create_server(WebApp(app, services.db, settings.signing_secret or ""),
-                                   host="0.0.0.0", port=settings.port, threads=HTTP_THREADS,
-                                   ident="fitbot", clear_untrusted_proxy_headers=True)
+            try:
+                server = create_server(WebApp(app, services.db, settings.signing_secret or ""),
+                                       host="0.0.0.0", port=settings.port, threads=HTTP_THREADS,
+                                       ident="fitbot", clear_untrusted_proxy_headers=True)
+            except OSError as exc:
+                raise StartupError(f"PORT: cannot listen on {settings.port} ({exc.strerror}).") from exc
             # Tests and operators read the bound port from this line (PORT=0 picks a free one).
             print(f"fitbot: listening on http://127.0.0.1:{server.effective_port}", file=sys.stderr, flush=True)
             server.run()  # waitress turns SystemExit into: stop accepting, finish running requests
     except SystemExit:
         pass
     finally:
+        services.dispatcher.stop()
         scheduler.shutdown(wait=True)
         executor.shutdown(wait=True)
         services.db.close()

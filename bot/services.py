@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from slack_bolt import BoltContext
+
 from bot.dispatcher import Dispatcher
 from bot.triage.questionnaire import Questionnaire
 from storage.db import Database
+from storage.triages import Workspace
 
 
 @dataclass(frozen=True)
@@ -14,3 +17,8 @@ class Services:
     db: Database
     questionnaire: Questionnaire
     dispatcher: Dispatcher
+
+
+def workspace_of(context: BoltContext) -> Workspace:
+    """The installing workspace as Bolt resolved it (right for Slack Connect and org-wide installs too)."""
+    return Workspace(team_id=context.team_id or "", enterprise_id=context.enterprise_id)

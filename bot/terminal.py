@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
+from bot.presentation.mrkdwn import clean
 from bot.triage.engine import Recommendation, recommend
 from bot.triage.questionnaire import Question, Questionnaire
 
@@ -26,11 +27,17 @@ def read_answers_file(path: Path) -> dict[str, str | None]:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise AnswersFileError(f"{path}: cannot be read ({exc.strerror})") from exc
+    except UnicodeDecodeError as exc:
+        raise AnswersFileError(f"{path}: not UTF-8 text") from exc
     except yaml.YAMLError as exc:
         raise AnswersFileError(f"{path}: not valid YAML or JSON ({exc})") from exc
     if not isinstance(data, dict):
         raise AnswersFileError(f"{path}: expected a mapping of question id to answer")
-    return {str(k): None if v is None else str(v) for k, v in data.items()}
+    not_text = [str(k) for k, v in data.items() if isinstance(v, (dict, list))]
+    if not_text:
+        raise AnswersFileError(f"{path}:\n" + "\n".join(f"  {k}: expected a single answer, not a list or mapping"
+                                                         for k in not_text))
+    return {str(k): None if v is None else clean(str(v)) or None for k, v in data.items()}
 
 
 def ask(questionnaire: Questionnaire, read: Callable[[str], str], out: TextIO) -> dict[str, str | None]:

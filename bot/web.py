@@ -7,6 +7,7 @@ signed body it cannot parse. The gate answers those cases (401 / 400) before Bol
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -21,6 +22,7 @@ from storage.db import Database
 EVENTS_PATH = "/slack/events"
 MAX_BODY = 1024 * 1024
 MAX_CLOCK_SKEW = 60 * 5
+_DIGITS = re.compile(r"\d{1,12}", re.ASCII)
 
 
 def _reply(start_response: Callable, status: int, body: str, headers: Iterable[tuple[str, str]] = ()) -> list[bytes]:
@@ -74,7 +76,7 @@ class WebApp:
         """(200, "") when the request is signed, fresh and parseable; otherwise the status to answer."""
         timestamp = headers.get("x-slack-request-timestamp", "")
         signature = headers.get("x-slack-signature", "")
-        if not timestamp.isdigit() or not signature:
+        if not _DIGITS.fullmatch(timestamp) or not signature:
             return 401, "missing or malformed Slack signature headers"
         if abs(time.time() - int(timestamp)) > MAX_CLOCK_SKEW:
             return 401, "stale request"
@@ -88,15 +90,36 @@ class WebApp:
 
 
 def _parseable(body: str, content_type: str) -> bool:
+    """True when the body has the shape of a Slack request Bolt can route (see Slack's payload docs)."""
     try:
         if content_type.startswith("application/json"):
-            return isinstance(json.loads(body), dict)
+            return _event_shape_ok(json.loads(body))
         form = parse_qs(body, strict_parsing=True, keep_blank_values=True)
+        if "payload" in form:
+            return _interaction_shape_ok(json.loads(form["payload"][0]))
     except ValueError:
         return False
-    if "payload" in form:
-        try:
-            return isinstance(json.loads(form["payload"][0]), dict)
-        except ValueError:
-            return False
-    return "command" in form or "ssl_check" in form
+    if "ssl_check" in form:
+        return True
+    return all(isinstance(form.get(k, [None])[0], str) for k in ("command", "team_id", "channel_id", "user_id"))
+
+
+def _is_dict(value: Any, *keys: str) -> bool:
+    return isinstance(value, dict) and all(isinstance(value.get(k), str) for k in keys)
+
+
+def _event_shape_ok(data: Any) -> bool:
+    if _is_dict(data, "type", "challenge") and data["type"] == "url_verification":
+        return True
+    return _is_dict(data, "type", "team_id", "event_id") and _is_dict(data.get("event"), "type")
+
+
+def _interaction_shape_ok(data: Any) -> bool:
+    if not _is_dict(data, "type") or not _is_dict(data.get("user"), "id"):
+        return False
+    if data["type"] in ("view_submission", "view_closed"):
+        view = data.get("view")
+        return _is_dict(view, "id", "type") and isinstance((view.get("state") or {}).get("values"), dict)
+    if data["type"] == "block_actions":
+        return isinstance(data.get("actions"), list) and all(_is_dict(a, "action_id") for a in data["actions"])
+    return True

@@ -8,8 +8,10 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.presentation.mrkdwn import clean, unescape
 from bot.presentation.triage import help_message, questionnaire_modal
 from bot.services import Services
+from bot.slack_errors import TRANSPORT_ERRORS, error_code
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +23,7 @@ def register(app: App) -> None:
 
 
 def fit_command(ack: Ack, command: dict, client: WebClient, context: BoltContext, respond: Respond) -> None:
-    text = (command.get("text") or "").strip()
+    text = clean(unescape(command.get("text") or ""))
     if text.lower() in HELP_WORDS:
         ack(response_type="ephemeral", **help_message())
         return
@@ -35,7 +37,17 @@ def fit_command(ack: Ack, command: dict, client: WebClient, context: BoltContext
     try:
         client.views_open(trigger_id=command["trigger_id"], view=modal)
     except SlackApiError as exc:
-        error = exc.response.get("error") if isinstance(exc.response.data, dict) else exc.response.status_code
-        log.warning("views.open failed: %s", error)
-        respond(response_type="ephemeral",
-                text=f"Sorry, Slack didn't let me open the questionnaire (`{error}`). Please run `/fit` again.")
+        tell_user(respond, f"Sorry, Slack didn't let me open the questionnaire (`{error_code(exc)}`). "
+                           "Please run `/fit` again.")
+    except TRANSPORT_ERRORS as exc:
+        log.warning("views.open failed: %s", exc)
+        tell_user(respond, "Sorry, I couldn't reach Slack to open the questionnaire. Please run `/fit` again.")
+
+
+def tell_user(respond: Respond, text: str) -> None:
+    """An ephemeral answer through the command's response_url; if even that fails, it is logged."""
+    log.warning("telling the user: %s", text)
+    try:
+        respond(response_type="ephemeral", text=text)
+    except Exception:  # the response_url is Slack too; nothing more to try
+        log.exception("could not reach the user through response_url")

@@ -9,10 +9,10 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.presentation.triage import help_message, home_view
-from bot.services import Services
+from bot.services import Services, workspace_of
+from bot.slack_errors import TRANSPORT_ERRORS, error_code
 from bot.triage.engagements import ENGAGEMENTS
 from storage import outbox, triages
-from storage.triages import Workspace
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +22,7 @@ def register(app: App) -> None:
     app.event("app_mention")(reply_to_mention)
 
 
-def publish_home(event: dict, body: dict, client: WebClient, context: BoltContext) -> None:
+def publish_home(event: dict, client: WebClient, context: BoltContext) -> None:
     if event.get("tab", "home") != "home":
         return
     services: Services = context["services"]
@@ -30,17 +30,19 @@ def publish_home(event: dict, body: dict, client: WebClient, context: BoltContex
         rows = [
             {"company": t.company, "model_name": ENGAGEMENTS[t.model].name, "confidence": t.confidence,
              "user_id": t.user_id, "channel_id": t.channel_id, "created_at": t.created_at}
-            for t in triages.recent(session, Workspace(body["team_id"], body.get("enterprise_id")))
+            for t in triages.recent(session, workspace_of(context))
         ]
     try:
         client.views_publish(user_id=event["user"], view=home_view(rows))
-    except SlackApiError as exc:
-        log.warning("views.publish failed: %s", exc.response.get("error"))
+    except SlackApiError as exc:  # the next visit to the tab publishes again
+        log.warning("views.publish failed: %s", error_code(exc))
+    except TRANSPORT_ERRORS as exc:
+        log.warning("views.publish failed: %s", exc)
 
 
 def reply_to_mention(event: dict, body: dict, context: BoltContext) -> None:
     services: Services = context["services"]
-    workspace = Workspace(body["team_id"], body.get("enterprise_id"))
+    workspace = workspace_of(context)
     with services.db.unit_of_work() as session:
         outbox_id = outbox.enqueue(
             session, workspace,

@@ -127,13 +127,22 @@ def mark_sent(
                    sent_at=utcnow(), last_error=note)
 
 
-def reschedule(session: Session, row_id: int, owner: str, *, due_at: datetime, error: str) -> bool:
-    return _finish(session, row_id, owner, status=PENDING, due_at=due_at, last_error=error)
+def reschedule(
+    session: Session, row_id: int, owner: str, *, due_at: datetime, error: str, refund_attempt: bool = False
+) -> bool:
+    """Back to pending until `due_at`; `refund_attempt` when the claim never got a real try (a rate limit)."""
+    extra = {"attempts": OutboxMessage.attempts - 1} if refund_attempt else {}
+    return _finish(session, row_id, owner, status=PENDING, due_at=due_at, last_error=error, **extra)
+
+
+def release(session: Session, row_ids: list[int], owner: str) -> None:
+    """Hand claimed rows back untouched (their attempt is refunded), e.g. when the lease is running out."""
+    session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(row_ids), OutboxMessage.claimed_by == owner, OutboxMessage.status == SENDING)
+        .values(status=PENDING, lease_until=None, attempts=OutboxMessage.attempts - 1)
+    )
 
 
 def mark_failed(session: Session, row_id: int, owner: str, *, error: str) -> bool:
     return _finish(session, row_id, owner, status=FAILED, last_error=error)
-
-
-def get(session: Session, row_id: int) -> OutboxMessage | None:
-    return session.get(OutboxMessage, row_id)

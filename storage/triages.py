@@ -33,12 +33,6 @@ def insert_triage(session: Session, workspace: Workspace, *, view_id: str, value
     return insert_unless_exists(session, Triage.__table__, row, ["team_id", "view_id"])
 
 
-def get_by_view(session: Session, workspace: Workspace, view_id: str) -> Triage | None:
-    return session.scalars(
-        select(Triage).where(Triage.team_id == workspace.team_id, Triage.view_id == view_id)
-    ).one_or_none()
-
-
 def recent(session: Session, workspace: Workspace, limit: int = 10) -> list[Triage]:
     return list(session.scalars(
         select(Triage).where(Triage.team_id == workspace.team_id)

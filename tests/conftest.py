@@ -1,35 +1,26 @@
 """Shared fixtures: the database every test runs against.
 
 By default each test session gets a fresh SQLite file. With FITBOT_TEST_DATABASE_URL set (CI runs the
-suite a second time with PostgreSQL), that database is wiped and migrated from scratch instead.
+suite a second time with PostgreSQL), the session gets its own schema there, migrated from scratch.
 """
 
 from __future__ import annotations
-
-import os
 
 import pytest
 from sqlalchemy import text
 
 from storage.db import Database
 from storage.migrate import upgrade
+from tests.databases import private_database
 
 TABLES = ("outbox", "triages")
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory) -> str:
-    url = os.environ.get("FITBOT_TEST_DATABASE_URL") or f"sqlite:///{tmp_path_factory.mktemp('db') / 'fitbot.db'}"
-    if url.startswith("postgres"):
-        db = Database(url)
-        try:
-            with db.engine.begin() as conn:
-                conn.execute(text("DROP SCHEMA public CASCADE"))
-                conn.execute(text("CREATE SCHEMA public"))
-        finally:
-            db.close()
-    upgrade(url)
-    return url
+def database_url(tmp_path_factory):
+    with private_database("fitbot_test", tmp_path_factory.mktemp("db")) as url:
+        upgrade(url)
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -88,10 +88,15 @@ def test_triage_json_output(tmp_path):
     ("company: Acme\nbudget: 10\n", "budget: not a question in this questionnaire"),
     ("- a list\n", "expected a mapping of question id to answer"),
     ("company: [unclosed\n", "not valid YAML or JSON"),
+    ("company: [1, 2]\n", "company: expected a single answer, not a list or mapping"),
+    ("company: \"Caf\xe9\"\n".encode("latin-1"), "not UTF-8 text"),
 ])
 def test_triage_rejects_bad_answer_files_naming_the_field(tmp_path, content, message):
     answers = tmp_path / "bad.yml"
-    answers.write_text(content)
+    if isinstance(content, bytes):
+        answers.write_bytes(content)
+    else:
+        answers.write_text(content)
     result = fitbot("triage", "--answers", str(answers), cwd=tmp_path)
     assert result.returncode == 2
     assert message in result.stderr
@@ -170,3 +175,39 @@ def test_socket_mode_connects_with_the_app_token_and_stops_on_sigterm(tmp_path):
     assert proc.returncode == 0
     assert "listening on http" not in stderr  # no HTTP server in Socket Mode
     assert "fitbot stopped" in stderr
+
+
+def test_unreachable_database_is_one_clear_line(tmp_path):
+    env = {"DATABASE_URL": "postgresql://postgres@127.0.0.1:1/nowhere?connect_timeout=2"}
+    result = fitbot("db", "upgrade", env=env, cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.startswith("fitbot db: cannot start:\n  DATABASE_URL: cannot use the database (")
+    assert "Traceback" not in result.stderr
+
+
+def test_port_in_use_is_one_clear_line(tmp_path):
+    import socket
+
+    from tests.support.fake_slack import FakeSlack
+
+    with FakeSlack() as slack, socket.create_server(("0.0.0.0", 0)) as taken:
+        port = taken.getsockname()[1]
+        env = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s", "SLACK_API_URL": slack.url,
+               "DATABASE_URL": f"sqlite:///{tmp_path / 'f.db'}", "PORT": str(port)}
+        result = fitbot("serve", env=env, cwd=tmp_path)
+    assert result.returncode == 2
+    assert f"  PORT: cannot listen on {port} (Address already in use)." in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_socket_mode_with_a_refused_app_token_is_one_clear_line(tmp_path):
+    from tests.support.fake_slack import FakeSlack
+
+    with FakeSlack() as slack:
+        slack.script("apps.connections.open", {"ok": False, "error": "invalid_auth"})
+        env = {"SLACK_BOT_TOKEN": "xoxb-sm", "SLACK_APP_TOKEN": "xapp-1-bad", "SLACK_API_URL": slack.url,
+               "DATABASE_URL": f"sqlite:///{tmp_path / 'f.db'}"}
+        result = fitbot("serve", env=env, cwd=tmp_path)
+    assert result.returncode == 2
+    assert "  SLACK_APP_TOKEN: Slack refused it (invalid_auth)." in result.stderr
+    assert "Traceback" not in result.stderr

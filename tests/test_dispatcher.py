@@ -79,3 +79,78 @@ def test_revoked_token_fails_the_row_with_slacks_error(db, slack):
     Dispatcher(db, WebClient(token="xoxb-gone", base_url=slack.url)).run_pass()
     (row,) = _rows(db)
     assert (row.status, row.last_error) == ("failed", "token_revoked")
+
+
+def _client(slack, **kwargs) -> WebClient:
+    return WebClient(token="xoxb-x", base_url=slack.url, **kwargs)
+
+
+def test_rate_limits_do_not_use_up_attempts_and_hold_the_channel_for_the_whole_pass(db, slack):
+    _enqueue(db, *["CBUSY"] * 25)  # three claim batches
+    slack.script("chat.postMessage", Reply(status=429, headers={"Retry-After": "30"}))
+    result = Dispatcher(db, _client(slack)).run_pass()
+    assert (result.sent, result.retried) == (0, 25)
+    assert len(slack.calls("chat.postMessage")) == 1  # one 429, not one per batch
+    assert {(r.status, r.attempts) for r in _rows(db)} == {("pending", 0)}
+
+
+def test_a_failed_join_that_may_succeed_later_is_retried_not_sent_by_dm(db, slack):
+    slack.add_channel("CPUB", member=False)
+    with db.unit_of_work() as s:
+        outbox.enqueue(s, Workspace("T0001"), dedupe_key="j", kind="test", channel_id="CPUB",
+                       payload={"text": "hello"}, fallback_user_id="U0001")
+    slack.script("conversations.join", Reply(status=503))
+    assert Dispatcher(db, _client(slack)).run_pass().retried == 1
+    (row,) = _rows(db)
+    assert (row.status, row.last_error) == ("pending", "http_503")
+    assert slack.messages() == []
+
+
+class _GarbageServer:
+    """Answers every connection with bytes that are not HTTP (a broken proxy)."""
+
+    def __init__(self):
+        import socket
+        import threading
+
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            conn.recv(65536)
+            conn.sendall(b"GARBAGE\r\n\r\n")
+            conn.close()
+
+
+def test_a_broken_http_answer_is_retried_and_the_batch_goes_on(db):
+    _enqueue(db, "C1", "C2")
+    server = _GarbageServer()
+    try:
+        result = Dispatcher(db, WebClient(token="xoxb-x", base_url=f"http://127.0.0.1:{server.port}/api/")).run_pass()
+    finally:
+        server.sock.close()
+    assert result.retried == 2
+    assert all(r.status == "pending" and r.last_error.startswith("connection error") for r in _rows(db))
+
+
+def test_rows_left_when_the_lease_runs_short_are_handed_back(db, slack, monkeypatch):
+    monkeypatch.setattr(dispatcher_module, "ROW_BUDGET", dispatcher_module.LEASE)  # no time left at all
+    _enqueue(db, "C1", "C2")
+    d = Dispatcher(db, _client(slack))
+    assert d.send_now([r.id for r in _rows(db)]).sent == 0
+    assert slack.calls("chat.postMessage") == []
+    assert {(r.status, r.attempts, r.claimed_by) for r in _rows(db)} == {("pending", 0, d.owner)}
+
+
+def test_a_stopping_dispatcher_starts_no_new_work(db, slack):
+    _enqueue(db, "C1")
+    d = Dispatcher(db, _client(slack))
+    d.stop()
+    assert d.run_pass().sent == 0
+    assert [r.status for r in _rows(db)] == ["pending"]

@@ -23,7 +23,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.presentation.ids import ANSWER_ACTION_ID, TRIAGE_CALLBACK_ID
-from bot.presentation.mrkdwn import escape, truncate
+from bot.presentation.mrkdwn import clean, escape, truncate
 from bot.triage.engine import Recommendation
 from bot.triage.questionnaire import Question, Questionnaire
 
@@ -47,7 +47,8 @@ def questionnaire_modal(questionnaire: Questionnaire, *, company: str, metadata:
                  "the reasoning in the channel."
         )])
     ]
-    blocks += [_input_block(q, company if q.id == "company" else None) for q in questionnaire.questions]
+    blocks += [_input_block(questionnaire, q, company if q.id == "company" else None)
+               for q in questionnaire.questions]
     return View(
         type="modal",
         callback_id=TRIAGE_CALLBACK_ID,
@@ -59,7 +60,7 @@ def questionnaire_modal(questionnaire: Questionnaire, *, company: str, metadata:
     )
 
 
-def _input_block(q: Question, initial: str | None) -> InputBlock:
+def _input_block(questionnaire: Questionnaire, q: Question, initial: str | None) -> InputBlock:
     element: Any
     if q.kind == "text":
         element = PlainTextInputElement(
@@ -84,7 +85,17 @@ def _input_block(q: Question, initial: str | None) -> InputBlock:
         label=q.label,
         element=element,
         optional=not q.required,
+        hint=_required_when_hint(questionnaire, q),
     )
+
+
+def _required_when_hint(questionnaire: Questionnaire, q: Question) -> str | None:
+    """Slack marks the block "(optional)"; say when it is not."""
+    for other_id, value in q.required_when.items():
+        option = questionnaire.question(other_id).option(value)
+        if option:
+            return f"Required if you chose \"{option.label}\"."
+    return None
 
 
 def parse_submission(questionnaire: Questionnaire, state_values: Mapping[str, Any]) -> dict[str, str | None]:
@@ -92,10 +103,8 @@ def parse_submission(questionnaire: Questionnaire, state_values: Mapping[str, An
     answers: dict[str, str | None] = {}
     for q in questionnaire.questions:
         state = (state_values.get(q.id) or {}).get(ANSWER_ACTION_ID) or {}
-        if q.kind == "text":
-            answers[q.id] = state.get("value")
-        else:
-            answers[q.id] = (state.get("selected_option") or {}).get("value")
+        value = state.get("value") if q.kind == "text" else (state.get("selected_option") or {}).get("value")
+        answers[q.id] = (clean(value) or None) if isinstance(value, str) else None
     return answers
 
 

@@ -56,17 +56,19 @@ def recommend(questionnaire: Questionnaire, answers: Mapping[str, str | None], o
 
     # Ties go to the model listed first in ENGAGEMENTS, so the result never depends on dict luck.
     ranked = sorted((m for m in ENGAGEMENTS if m not in excluded), key=lambda m: -scores[m])
-    model, runner_up = ranked[0], ranked[1]
-    margin = scores[model] - scores[runner_up]
+    model = ranked[0]
+    margin = scores[model] - scores[ranked[1]] if len(ranked) > 1 else HIGH_MARGIN
     confidence = "high" if margin >= HIGH_MARGIN else "medium" if margin >= MEDIUM_MARGIN else "low"
-    if confidence == "high" and any(scores[m] > scores[model] for m in excluded):
-        # The rest of the answers favour a model one answer ruled out: fixing that answer changes the call.
+    contradicted = any(o.scores.get(model, 0) <= -2 for o in chosen) or any(
+        scores[m] > scores[model] for m in excluded
+    )
+    if confidence == "high" and contradicted:
+        # An answer argues hard against the winner (or ruled out a model that scored higher): changing
+        # that one answer could change the call, so don't claim high confidence.
         confidence = "medium"
 
-    backing = sorted(
-        (o for o in chosen if o.reason and (o.scores.get(model, 0) > 0 or excluded_rival(o.excludes, model))),
-        key=lambda o: -o.scores.get(model, 0),
-    )
+    backing = sorted((o for o in chosen if o.reason and o.scores.get(model, 0) > 0),
+                     key=lambda o: -o.scores.get(model, 0))
     zone = answers.get("timezone") or "America/New_York"
     hours = tuple(overlaps(zone, on))
     reasons = [o.reason for o in backing if o.reason]
@@ -88,11 +90,6 @@ def recommend(questionnaire: Questionnaire, answers: Mapping[str, str | None], o
         next_steps=engagement.next_steps,
         overlap=hours,
     )
-
-
-def excluded_rival(excludes: tuple[str, ...], model: str) -> bool:
-    """An answer that ruled out another model also explains why this one was chosen."""
-    return bool(excludes) and model not in excludes
 
 
 def _risks(model: str, answers: Mapping[str, str | None], hours: tuple[Overlap, ...]) -> list[Risk]:
@@ -118,6 +115,13 @@ def _risks(model: str, answers: Mapping[str, str | None], hours: tuple[Overlap, 
             "Contractor-style onboarding",
             "Engineers handed a ticket queue without context, introductions or feedback deliver a contractor's "
             "results, however capable. Agree a new-hire style onboarding plan before the start date.",
+        ))
+    if model == "staff_augmentation" and a.get("work_definition") == "exploring":
+        risks.append(Risk(
+            "undefined_work",
+            "Headcount before a plan",
+            "The client is still deciding what to build. An embedded engineer needs real priorities from the "
+            "first week; agree a short roadmap before the start date, or run a discovery first.",
         ))
     if a.get("requirements_change") in ("evolving", "unknown") and (
         model == "outsourcing" or a.get("work_definition") == "fixed_scope"

@@ -230,6 +230,9 @@ def _check_whole(questions: list[Question], problems: list[str]) -> None:
             problems.append(f"questions ({qid}).kind: must be {kind}")
     if "company" in by_id and not by_id["company"].required:
         problems.append("questions (company).required: the company is always required")
+    ruled_out = {m for q in questions for o in q.options for m in o.excludes}
+    if not set(ENGAGEMENTS) - ruled_out:
+        problems.append("questions: `excludes` rule out every engagement model; leave at least one always possible")
     for q in questions:
         for other_id, other_value in q.required_when.items():
             other = by_id.get(other_id)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import time
 import urllib.error
 import urllib.request
+from urllib.parse import quote
 
 import pytest
 
@@ -22,10 +24,12 @@ def _now() -> str:
     ({}, 401),                                                                       # unsigned
     ({"X-Slack-Request-Timestamp": "now", "X-Slack-Signature": "v0=abc"}, 401),      # non-numeric timestamp
     ({"X-Slack-Request-Timestamp": "", "X-Slack-Signature": "v0=abc"}, 401),
+    ({"X-Slack-Request-Timestamp": "\u00b2", "X-Slack-Signature": "v0=abc"}, 401),    # a digit, but not ASCII
     ({**sr.sign("wrong-secret", COMMAND)}, 401),                                     # badly signed
     ({**sr.sign(SIGNING_SECRET, COMMAND, timestamp=int(time.time()) - 301)}, 401),   # stale
     ({**sr.sign(SIGNING_SECRET, COMMAND + "&text=tampered")}, 401),                  # body changed after signing
-], ids=["unsigned", "timestamp not a number", "empty timestamp", "wrong secret", "stale", "tampered"])
+], ids=["unsigned", "timestamp not a number", "empty timestamp", "superscript digit", "wrong secret", "stale",
+        "tampered"])
 def test_forged_requests_are_refused(fitbot, slack, headers, status):
     response = fitbot.post(COMMAND, sign_request=False, headers=headers)
     assert response.status == status
@@ -39,7 +43,17 @@ def test_forged_requests_are_refused(fitbot, slack, headers, status):
     ("{not json", "application/json"),
     ("[1, 2, 3]", "application/json"),
     ("hello=world", "application/x-www-form-urlencoded"),
-], ids=["bad form", "bad payload json", "payload not an object", "bad json", "json not an object", "no fields"])
+    ("payload=" + quote(json.dumps({"type": "view_submission", "user": {"id": "U1"},
+                                       "view": {"id": "V1", "state": {"values": {}}}})),
+     "application/x-www-form-urlencoded"),
+    ("payload=" + quote(json.dumps({"type": "view_submission", "user": {"id": "U1"},
+                                       "view": {"id": "V1", "type": "modal"}})),
+     "application/x-www-form-urlencoded"),
+    ("payload=" + quote(json.dumps({"type": "block_actions", "user": {"id": "U1"}, "actions": "x"})),
+     "application/x-www-form-urlencoded"),
+    (json.dumps({"type": "event_callback", "team_id": "T0001", "event_id": "Ev1"}), "application/json"),
+], ids=["bad form", "bad payload json", "payload not an object", "bad json", "json not an object", "no fields",
+        "view without type", "view without state", "actions not a list", "event without event"])
 def test_signed_garbage_is_a_bad_request(fitbot, slack, body, content_type):
     response = fitbot.post(body, content_type=content_type)
     assert response.status == 400

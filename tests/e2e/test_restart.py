@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from storage.db import Database
 from storage.models import OutboxMessage
+from tests.databases import private_database
 from tests.e2e import triage_payloads as tp
 from tests.e2e.fitbot_process import FitbotProcess
 from tests.e2e.polling import wait_for_row
@@ -14,16 +15,10 @@ from tests.support.fake_slack import FakeSlack
 
 
 @pytest.fixture
-def own_database_url(database_url, tmp_path):
-    """A database no other fitbot process touches (the shared test server would deliver the row itself)."""
-    if not database_url.startswith("postgres"):
-        return f"sqlite:///{tmp_path / 'restart.db'}"
-    admin = Database(database_url)
-    with admin.engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA IF EXISTS restart_test CASCADE"))
-        conn.execute(text("CREATE SCHEMA restart_test"))
-    admin.close()
-    return f"{database_url}?options=-csearch_path%3Drestart_test"
+def own_database_url(tmp_path):
+    """A database no other fitbot process touches (the module's test server would deliver the row itself)."""
+    with private_database("fitbot_restart", tmp_path) as url:
+        yield url
 
 
 def test_killed_after_ack_delivers_after_restart(own_database_url, tmp_path):

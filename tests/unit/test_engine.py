@@ -34,9 +34,13 @@ SCENARIOS = [
     ("leader in place, still exploring", answers(
         need_shape="mixed", work_definition="exploring", requirements_change="unknown"),
      "discovery_first", "medium", set()),
-    # Mixed cases: the winner holds, the weak answer shows up as a risk.
+    # Mixed cases: the winner holds, the weak answer shows up as a risk and, when it argues hard
+    # against the winner, costs confidence.
     ("strong leadership, contractor-style onboarding", answers(onboarding="contractor"),
-     "staff_augmentation", "high", {"contractor_onboarding"}),
+     "staff_augmentation", "medium", {"contractor_onboarding"}),
+    ("ready team that has not decided what to build", answers(
+        work_definition="exploring", previous_engagement="outsourcing_changing_scope"),
+     "staff_augmentation", "medium", {"undefined_work"}),
     ("fixed scope, requirements will move", answers(work_definition="fixed_scope"),
      "staff_augmentation", "high", {"changing_requirements"}),
     ("no leader, but a settled spec to hand over", answers(
@@ -51,6 +55,7 @@ SCENARIOS = [
     ("last placement lacked direction, still no leader", answers(
         leadership="nobody", previous_engagement="augmentation_no_direction"),
      "consulting_first", "medium", {"no_direction", "repeat_management_gap"}),
+    # The modal offers North American and European zones; the engine takes any IANA zone.
     ("real-time team far from Latin America", answers(timezone="Asia/Singapore"),
      "staff_augmentation", "high", {"thin_overlap"}),
 ]
@@ -61,6 +66,16 @@ def test_scenarios(case, given, model, confidence, risks):
     r = recommend(Q, given, DAY)
     assert (r.model, r.confidence) == (model, confidence), dict(r.scores)
     assert {k.key for k in r.risks} == risks
+
+
+@pytest.mark.parametrize(("case", "given", "model", "confidence", "risks"), SCENARIOS, ids=[s[0] for s in SCENARIOS])
+def test_every_reason_backs_the_recommended_model(case, given, model, confidence, risks):
+    r = recommend(Q, given, DAY)
+    backing = {o.reason for q in Q.questions for o in q.options if o.scores.get(r.model, 0) > 0}
+    against = {o.reason for q in Q.questions for o in q.options if o.scores.get(r.model, 0) <= 0}
+    for reason in r.reasons:
+        assert reason in backing or reason.startswith("Latin American engineers share"), reason
+        assert reason not in against
 
 
 def test_each_reason_comes_from_an_answer_that_backed_the_model():

@@ -1,0 +1,38 @@
+"""Test databases: a fresh SQLite file, or a private schema in the shared PostgreSQL database.
+
+A schema per test run (and per special test) lets several runs share PostgreSQL's `test` database
+without wiping each other's tables.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import text
+
+from storage.db import Database
+
+POSTGRES_URL = os.environ.get("FITBOT_TEST_DATABASE_URL", "")
+
+
+@contextmanager
+def private_database(name: str, sqlite_dir: Path) -> Iterator[str]:
+    """A database URL nobody else uses, removed afterwards (PostgreSQL schemas) or left in a tmp dir (SQLite)."""
+    if not POSTGRES_URL:
+        yield f"sqlite:///{sqlite_dir / f'{name}.db'}"
+        return
+    schema = f"{name}_{os.getpid()}"
+    admin = Database(POSTGRES_URL)
+    try:
+        with admin.engine.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        separator = "&" if "?" in POSTGRES_URL else "?"
+        yield f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.engine.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        admin.close()
