@@ -1,0 +1,1 @@
+"""The onboarding domain: checklist template and nudge schedule. No Slack, no SQL."""
