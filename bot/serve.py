@@ -16,6 +16,7 @@ from waitress.server import create_server
 from bot.app import build_app
 from bot.config import Settings
 from bot.dispatcher import Dispatcher
+from bot.presentation.triage import QuestionnaireModal
 from bot.scheduler import start_scheduler
 from bot.services import Services
 from bot.slack_client import delivery_client
@@ -41,8 +42,9 @@ LISTENER_THREADS = 32
 def build_services(settings: Settings) -> Services:
     upgrade(settings.database_url)
     db = Database(settings.database_url)
-    return Services(db=db, questionnaire=questionnaire.load(),
-                    dispatcher=Dispatcher(db, delivery_client(settings)))
+    triage_questions = questionnaire.load()
+    return Services(db=db, questionnaire=triage_questions, dispatcher=Dispatcher(db, delivery_client(settings)),
+                    triage_modal=QuestionnaireModal(triage_questions))
 
 
 def serve(settings: Settings) -> int:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from slack_bolt import BoltContext
 
 from bot.dispatcher import Dispatcher
+from bot.presentation.triage import QuestionnaireModal
 from bot.triage.questionnaire import Questionnaire
 from storage.db import Database
 from storage.triages import Workspace
@@ -17,6 +18,7 @@ class Services:
     db: Database
     questionnaire: Questionnaire
     dispatcher: Dispatcher
+    triage_modal: QuestionnaireModal
 
 
 def workspace_of(context: BoltContext) -> Workspace:

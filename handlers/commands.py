@@ -9,7 +9,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.presentation.mrkdwn import clean, unescape
-from bot.presentation.triage import help_message, questionnaire_modal
+from bot.presentation.triage import help_message
 from bot.services import Services
 from bot.slack_errors import TRANSPORT_ERRORS, error_code
 
@@ -29,11 +29,7 @@ def fit_command(ack: Ack, command: dict, client: WebClient, context: BoltContext
         return
     ack()
     services: Services = context["services"]
-    modal = questionnaire_modal(
-        services.questionnaire,
-        company=text,
-        metadata={"channel_id": command["channel_id"]},
-    )
+    modal = services.triage_modal.render(company=text, metadata={"channel_id": command["channel_id"]})
     try:
         client.views_open(trigger_id=command["trigger_id"], view=modal)
     except SlackApiError as exc:

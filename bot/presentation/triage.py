@@ -39,28 +39,50 @@ USAGE = (
 )
 
 
-def questionnaire_modal(questionnaire: Questionnaire, *, company: str, metadata: Mapping[str, Any]) -> View:
-    """https://api.slack.com/reference/surfaces/views — one input block per question."""
+class QuestionnaireModal:
+    """The /fit modal, built and checked against Slack's limits once; each /fit only fills in its blanks.
+
+    Building the view with slack_sdk.models on every request re-validates every block; with 32
+    requests at once that CPU competes with the acks themselves (docs/performance.md).
+    """
+
+    def __init__(self, questionnaire: Questionnaire) -> None:
+        self._company_limit = questionnaire.question("company").max_length or SECTION_LIMIT
+        self._template = _modal_view(questionnaire).to_dict()
+        self._company_index = next(i for i, block in enumerate(self._template["blocks"])
+                                   if block.get("block_id") == "company")
+
+    def render(self, *, company: str, metadata: Mapping[str, Any]) -> dict[str, Any]:
+        """https://api.slack.com/reference/surfaces/views — the company prefilled, the channel in metadata."""
+        view = {**self._template, "private_metadata": json.dumps(dict(metadata), separators=(",", ":"))}
+        if company:
+            blocks = list(view["blocks"])
+            block = blocks[self._company_index]
+            element = {**block["element"], "initial_value": truncate(company, self._company_limit)}
+            blocks[self._company_index] = {**block, "element": element}
+            view["blocks"] = blocks
+        return view
+
+
+def _modal_view(questionnaire: Questionnaire) -> View:
     blocks: list[Block] = [
         ContextBlock(elements=[MarkdownTextObject(
             text="Answer what you know about the prospect. fitbot recommends an engagement model and posts "
                  "the reasoning in the channel."
         )])
     ]
-    blocks += [_input_block(questionnaire, q, company if q.id == "company" else None)
-               for q in questionnaire.questions]
+    blocks += [_input_block(questionnaire, q) for q in questionnaire.questions]
     return View(
         type="modal",
         callback_id=TRIAGE_CALLBACK_ID,
         title="Fit triage",
         submit="Recommend",
         close="Cancel",
-        private_metadata=json.dumps(dict(metadata), separators=(",", ":")),
         blocks=blocks,
     )
 
 
-def _input_block(questionnaire: Questionnaire, q: Question, initial: str | None) -> InputBlock:
+def _input_block(questionnaire: Questionnaire, q: Question) -> InputBlock:
     element: Any
     if q.kind == "text":
         element = PlainTextInputElement(
@@ -68,7 +90,6 @@ def _input_block(questionnaire: Questionnaire, q: Question, initial: str | None)
             placeholder=q.placeholder,
             multiline=q.multiline,
             max_length=q.max_length,
-            initial_value=truncate(initial, q.max_length or SECTION_LIMIT) if initial else None,
         )
     else:
         options = [

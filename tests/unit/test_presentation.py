@@ -2,7 +2,7 @@ import json
 from datetime import date
 
 from bot.presentation.mrkdwn import escape, truncate
-from bot.presentation.triage import parse_submission, questionnaire_modal, recommendation_message
+from bot.presentation.triage import QuestionnaireModal, parse_submission, recommendation_message
 from bot.triage import questionnaire
 from bot.triage.engine import recommend
 
@@ -20,7 +20,8 @@ def test_truncate_is_visible_and_never_splits_an_entity():
 
 
 def test_modal_within_slack_limits_and_carries_channel():
-    view = questionnaire_modal(Q, company="A" * 500, metadata={"channel_id": "C123"}).to_dict()
+    modal = QuestionnaireModal(Q)
+    view = modal.render(company="A" * 500, metadata={"channel_id": "C123"})
     assert len(view["title"]["text"]) <= 24
     assert json.loads(view["private_metadata"]) == {"channel_id": "C123"}
     company = next(b for b in view["blocks"] if b.get("block_id") == "company")
@@ -56,3 +57,13 @@ def test_message_escapes_user_text_and_fits_limits():
     assert message["blocks"][0] == {"type": "header", "text": {"type": "plain_text",
                                                                "text": f"<!channel> Corp: {r.model_name}",
                                                                "emoji": True}}
+
+
+def test_modal_renders_do_not_leak_into_each_other():
+    modal = QuestionnaireModal(Q)
+    first = modal.render(company="Acme", metadata={"channel_id": "C1"})
+    second = modal.render(company="", metadata={"channel_id": "C2"})
+    company = [next(b for b in v["blocks"] if b.get("block_id") == "company") for v in (first, second)]
+    assert company[0]["element"]["initial_value"] == "Acme"
+    assert "initial_value" not in company[1]["element"]
+    assert second["private_metadata"] == '{"channel_id":"C2"}'

@@ -7,6 +7,7 @@ from urllib.parse import parse_qs
 
 from slack_bolt import BoltContext
 
+from bot.presentation.triage import QuestionnaireModal
 from bot.services import Services
 from bot.triage import questionnaire
 from bot.web import WebApp
@@ -36,8 +37,10 @@ def test_healthz_is_503_when_the_database_is_unreachable():
 
 def test_submission_with_the_database_down_keeps_the_modal_open_with_a_clear_error():
     dispatcher_calls = Recorder()
-    services = Services(db=Database(UNREACHABLE), questionnaire=questionnaire.load(),
-                        dispatcher=type("D", (), {"send_now": dispatcher_calls})())
+    questions = questionnaire.load()
+    services = Services(db=Database(UNREACHABLE), questionnaire=questions,
+                        dispatcher=type("D", (), {"send_now": dispatcher_calls})(),
+                        triage_modal=QuestionnaireModal(questions))
     payload = json.loads(parse_qs(tp.submission(tp.AUGMENTATION))["payload"][0])
     ack = Recorder()
     submit_triage(ack=ack, body=payload, view=payload["view"], context=BoltContext({"services": services}))
