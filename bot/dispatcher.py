@@ -14,7 +14,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,7 +22,7 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.presentation.delivery import fallback_dm
+from bot.message_kinds import POST, MessageKind, SlackCall, StoredMessage
 from bot.slack_errors import TRANSPORT_ERRORS, error_code, is_transient, retry_after_seconds
 from storage import outbox
 from storage.db import Database
@@ -37,8 +37,11 @@ ROW_BUDGET = timedelta(seconds=45)
 BATCH = 10
 MAX_ATTEMPTS = 10
 MAX_BACKOFF = timedelta(minutes=10)
-# The bot cannot post there; the requester hears about it by DM instead.
+# The bot cannot post there; the row's kind decides what to do instead (DM the requester, pause a plan).
 UNREACHABLE_CHANNEL = {"not_in_channel", "channel_not_found", "is_archived", "restricted_action"}
+# The workspace's token no longer works: nothing else for that workspace can be sent either.
+WORKSPACE_GONE = {"token_revoked", "invalid_auth", "account_inactive", "team_not_found"}
+STORED = StoredMessage()
 
 
 class Retry(Exception):
@@ -61,9 +64,11 @@ def backoff(attempts: int) -> timedelta:
 
 
 class Dispatcher:
-    def __init__(self, db: Database, client: WebClient, *, owner: str | None = None) -> None:
+    def __init__(self, db: Database, client: WebClient, *, kinds: Mapping[str, MessageKind] | None = None,
+                 owner: str | None = None) -> None:
         self.db = db
         self.client = client
+        self.kinds = dict(kinds or {})
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._stopping = threading.Event()
 
@@ -115,12 +120,18 @@ class Dispatcher:
     def _deliver(self, row: outbox.Claimed, result: PassResult) -> Retry | None:
         """Send one row and record the outcome; returns the Retry when it has to be tried again."""
         try:
-            channel, ts, note = self._send(row)
+            sent = self._send(row)
         except Retry as retry:
             self._retry_later(row, retry, result)
             return retry
         except SlackApiError as exc:
-            self._record_failure(row, error_code(exc), result)
+            error = error_code(exc)
+            self._record_failure(row, error, result)
+            if error in WORKSPACE_GONE:
+                with self.db.unit_of_work() as session:
+                    stopped = outbox.fail_workspace(session, row.team_id, error=error)
+                log.error("workspace %s: Slack answered %s; stopped %d pending message(s)", row.team_id, error,
+                          stopped)
             return None
         except Exception as exc:  # a bug must not strand the rest of the batch in 'sending'
             log.exception("outbox %s: unexpected error", row.id)
@@ -128,8 +139,12 @@ class Dispatcher:
             self._retry_later(row, retry, result)
             return retry
         with self.db.unit_of_work() as session:
-            outbox.mark_sent(session, row.id, self.owner, channel_id=channel, ts=ts, note=note)
-        result.sent += 1
+            if sent is None:
+                outbox.mark_cancelled(session, row.id, self.owner, reason="no longer needed when it came due")
+            else:
+                channel, ts, note = sent
+                outbox.mark_sent(session, row.id, self.owner, channel_id=channel, ts=ts, note=note)
+                result.sent += 1
         return None
 
     def _retry_later(self, row: outbox.Claimed, retry: Retry, result: PassResult) -> None:
@@ -150,22 +165,34 @@ class Dispatcher:
         result.failed += 1
         log.warning("outbox %s (%s to %s) failed: %s", row.id, row.kind, row.channel_id, error)
 
-    def _send(self, row: outbox.Claimed) -> tuple[str, str | None, str | None]:
-        """Post the row; returns (channel, ts, note). Raises Retry or a terminal SlackApiError."""
+    def _send(self, row: outbox.Claimed) -> tuple[str, str | None, str | None] | None:
+        """Render and make the row's call; (channel, ts, note), or None when the row no longer applies.
+
+        Raises Retry, or a SlackApiError that retrying cannot fix.
+        """
+        kind = self.kinds.get(row.kind, STORED)
+        with self.db.unit_of_work() as session:
+            call = kind.render(session, row)
+        if call is None:
+            return None
         try:
-            return (*self._post(row.channel_id, row.payload), None)
+            return (*self._make(call), None)
         except SlackApiError as exc:
             error = error_code(exc)
-            if error == "not_in_channel" and self._join(row.channel_id):
-                return (*self._post(row.channel_id, row.payload), None)
-            if error in UNREACHABLE_CHANNEL and row.fallback_user_id:
-                dm = fallback_dm(row.channel_id, error, row.payload)
-                return (*self._post(row.fallback_user_id, dm), f"{error}: sent to the requester by DM")
-            raise
+            if error == "not_in_channel" and call.method == POST and self._join(call.channel):
+                return (*self._make(call), None)
+            if error not in UNREACHABLE_CHANNEL:
+                raise
+            with self.db.unit_of_work() as session:
+                instead = kind.unreachable(session, row, error)
+            if instead is None:
+                raise
+            return (*self._make(instead), f"{error}: sent to {instead.channel} instead")
 
-    def _post(self, channel: str, payload: Any) -> tuple[str, str | None]:
-        response = _call(self.client.chat_postMessage, channel=channel, **payload)
-        return response.get("channel", channel), response.get("ts")
+    def _make(self, call: SlackCall) -> tuple[str, str | None]:
+        method = self.client.chat_postMessage if call.method == POST else self.client.chat_update
+        response = _call(method, **call.args)
+        return response.get("channel", call.channel), response.get("ts")
 
     def _join(self, channel: str) -> bool:
         """Join a public channel; False when Slack refuses for good (private, archived…)."""

@@ -16,6 +16,8 @@ from waitress.server import create_server
 from bot.app import build_app
 from bot.config import Settings
 from bot.dispatcher import Dispatcher
+from bot.onboarding import checklist
+from bot.plan_messages import PLAN_KINDS
 from bot.presentation.triage import QuestionnaireModal
 from bot.scheduler import start_scheduler
 from bot.services import Services
@@ -43,8 +45,11 @@ def build_services(settings: Settings) -> Services:
     upgrade(settings.database_url)
     db = Database(settings.database_url)
     triage_questions = questionnaire.load()
-    return Services(db=db, questionnaire=triage_questions, dispatcher=Dispatcher(db, delivery_client(settings)),
-                    triage_modal=QuestionnaireModal(triage_questions))
+    plan_checklist = checklist.load()
+    checklist.check_against(plan_checklist, triage_questions)
+    return Services(db=db, questionnaire=triage_questions,
+                    dispatcher=Dispatcher(db, delivery_client(settings), kinds=PLAN_KINDS),
+                    triage_modal=QuestionnaireModal(triage_questions), checklist=plan_checklist)
 
 
 def serve(settings: Settings) -> int:

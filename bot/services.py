@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from slack_bolt import BoltContext
 
 from bot.dispatcher import Dispatcher
+from bot.onboarding.checklist import Checklist
 from bot.presentation.triage import QuestionnaireModal
 from bot.triage.questionnaire import Questionnaire
 from storage.db import Database
@@ -19,6 +20,7 @@ class Services:
     questionnaire: Questionnaire
     dispatcher: Dispatcher
     triage_modal: QuestionnaireModal
+    checklist: Checklist
 
 
 def workspace_of(context: BoltContext) -> Workspace:

@@ -2,10 +2,11 @@
 
 from slack_bolt import App
 
-from handlers import commands, events, views
+from handlers import actions, commands, events, views
 
 
 def register(app: App) -> None:
     commands.register(app)
+    actions.register(app)
     views.register(app)
     events.register(app)

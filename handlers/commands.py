@@ -1,19 +1,16 @@
-"""`/fit [company]` opens the questionnaire; `/fit help` explains."""
+"""`/fit [company]` opens the questionnaire; `/fit onboard` a plan; `/fit plans` lists them; `/fit help`."""
 
 from __future__ import annotations
 
-import logging
-
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from bot.presentation.mrkdwn import clean, unescape
+from bot.presentation.plans import plans_list
 from bot.presentation.triage import help_message
-from bot.services import Services
-from bot.slack_errors import TRANSPORT_ERRORS, error_code
-
-log = logging.getLogger(__name__)
+from bot.services import Services, workspace_of
+from handlers.replies import open_modal, open_plan_modal, tell_user
+from storage import plans
 
 HELP_WORDS = {"help", "?", "-h", "--help"}
 
@@ -24,26 +21,22 @@ def register(app: App) -> None:
 
 def fit_command(ack: Ack, command: dict, client: WebClient, context: BoltContext, respond: Respond) -> None:
     text = clean(unescape(command.get("text") or ""))
-    if text.lower() in HELP_WORDS:
+    word = text.lower()
+    if word in HELP_WORDS:
         ack(response_type="ephemeral", **help_message())
         return
     ack()
     services: Services = context["services"]
-    modal = services.triage_modal.render(company=text, metadata={"channel_id": command["channel_id"]})
-    try:
-        client.views_open(trigger_id=command["trigger_id"], view=modal)
-    except SlackApiError as exc:
-        tell_user(respond, f"Sorry, Slack didn't let me open the questionnaire (`{error_code(exc)}`). "
-                           "Please run `/fit` again.")
-    except TRANSPORT_ERRORS as exc:
-        log.warning("views.open failed: %s", exc)
-        tell_user(respond, "Sorry, I couldn't reach Slack to open the questionnaire. Please run `/fit` again.")
+    if word == "onboard":
+        open_plan_modal(services, client, command["trigger_id"], respond, channel_id=command["channel_id"])
+    elif word == "plans":
+        with services.db.unit_of_work() as session:
+            message = plans_list(plans.active_plans(session, workspace_of(context)))
+        try:
+            respond(response_type="ephemeral", **message)
+        except Exception:
+            tell_user(respond, "Sorry, I couldn't show the plans just now. Please try again.")
+    else:
+        view = services.triage_modal.render(company=text, metadata={"channel_id": command["channel_id"]})
+        open_modal(client, command["trigger_id"], view, respond, "the questionnaire")
 
-
-def tell_user(respond: Respond, text: str) -> None:
-    """An ephemeral answer through the command's response_url; if even that fails, it is logged."""
-    log.warning("telling the user: %s", text)
-    try:
-        respond(response_type="ephemeral", text=text)
-    except Exception:  # the response_url is Slack too; nothing more to try
-        log.exception("could not reach the user through response_url")

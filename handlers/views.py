@@ -1,20 +1,34 @@
-"""Submission of the /fit questionnaire: validate, store with its outbox message, answer, deliver."""
+"""Modal submissions: the /fit questionnaire, the onboarding plan form, and moving a plan's first day.
+
+Each validates (errors inline on the right block, nothing stored), stores in one transaction with its
+outbox rows, answers the modal, then hands the rows due now to the dispatcher.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from slack_bolt import Ack, App, BoltContext
+from slack_sdk import WebClient
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.presentation.ids import TRIAGE_CALLBACK_ID
+from bot import plans as plan_flow
+from bot.presentation.ids import (
+    ANSWER_ACTION_ID,
+    PLAN_CALLBACK_ID,
+    PLAN_MOVE_CALLBACK_ID,
+    TRIAGE_CALLBACK_ID,
+)
+from bot.presentation.plans import notice_view, parse_plan_form
 from bot.presentation.triage import parse_submission, submitted_view
 from bot.record_triage import record_triage
 from bot.services import Services, workspace_of
 from bot.triage.engine import recommend
+from handlers.actions import is_admin
+from storage import triages
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +37,8 @@ SAVE_FAILED = "fitbot couldn't save this just now. Your answers are still here: 
 
 def register(app: App) -> None:
     app.view(TRIAGE_CALLBACK_ID)(submit_triage)
+    app.view(PLAN_CALLBACK_ID)(submit_plan)
+    app.view(PLAN_MOVE_CALLBACK_ID)(submit_move)
 
 
 def submit_triage(ack: Ack, body: dict, view: dict, context: BoltContext) -> None:
@@ -30,7 +46,8 @@ def submit_triage(ack: Ack, body: dict, view: dict, context: BoltContext) -> Non
     questionnaire = services.questionnaire
     answers = parse_submission(questionnaire, view["state"]["values"])
     errors = questionnaire.check_answers(answers)
-    channel_id = _channel_from(view.get("private_metadata"))
+    channel_id = _metadata(view).get("channel_id")
+    channel_id = channel_id if isinstance(channel_id, str) and channel_id else None
     if channel_id is None:
         errors.setdefault("company", "This form lost track of its channel. Close it and run /fit again.")
     if errors:
@@ -53,9 +70,58 @@ def submit_triage(ack: Ack, body: dict, view: dict, context: BoltContext) -> Non
         services.dispatcher.send_now([outbox_id])
 
 
-def _channel_from(private_metadata: str | None) -> str | None:
+def submit_plan(ack: Ack, body: dict, view: dict, context: BoltContext) -> None:
+    services: Services = context["services"]
+    request, errors = plan_flow.check_request(parse_plan_form(view["state"]["values"]), date.today())
+    if request is None:
+        ack(response_action="errors", errors=errors)
+        return
+    workspace = workspace_of(context)
+    triage_id = _metadata(view).get("triage_id")
+    triage_id = triage_id if isinstance(triage_id, int) else None
     try:
-        channel = json.loads(private_metadata or "").get("channel_id")
-    except (ValueError, AttributeError):
-        return None
-    return channel if isinstance(channel, str) and channel else None
+        with services.db.unit_of_work() as session:
+            triage = triages.get(session, workspace, triage_id) if triage_id is not None else None
+            answers = dict(triage.answers) if triage else None
+        changed = plan_flow.start_plan(
+            services.db, services.checklist, workspace, view_id=view["id"], created_by=body["user"]["id"],
+            request=request, triage_id=triage.id if triage else None, triage_answers=answers)
+    except SQLAlchemyError:
+        log.exception("could not store plan for view %s", view["id"])
+        ack(response_action="errors", errors={"manager_user": SAVE_FAILED.replace("Recommend", "Start plan")})
+        return
+    ack(response_action="update", view=notice_view("Onboarding plan", changed.message))
+    if changed.send_now:
+        services.dispatcher.send_now(changed.send_now)
+
+
+def submit_move(ack: Ack, body: dict, view: dict, client: WebClient, context: BoltContext) -> None:
+    services: Services = context["services"]
+    plan_id = _metadata(view).get("plan_id")
+    new_start = ((view["state"]["values"].get("start_date") or {}).get(ANSWER_ACTION_ID) or {}).get("selected_date")
+    try:
+        start = date.fromisoformat(new_start) if isinstance(new_start, str) else None
+    except ValueError:
+        start = None
+    if start is None or not isinstance(plan_id, int):
+        ack(response_action="errors", errors={"start_date": "Pick the new first day."})
+        return
+    user_id = body["user"]["id"]
+    try:
+        changed = plan_flow.change_plan(services.db, workspace_of(context), plan_id, user_id,
+                                        is_admin=lambda: is_admin(client, user_id), action="move", start_date=start)
+    except plan_flow.PlanError as exc:
+        ack(response_action="errors", errors={"start_date": str(exc)})
+        return
+    ack(response_action="update", view=notice_view("Move first day", changed.message))
+    if changed.send_now:
+        services.dispatcher.send_now(changed.send_now)
+
+
+def _metadata(view: dict) -> dict:
+    """The modal's private_metadata ({} when missing or not fitbot's JSON)."""
+    try:
+        data = json.loads(view.get("private_metadata") or "")
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}

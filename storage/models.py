@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, DateTime, Index, Integer, String, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -67,6 +78,7 @@ class OutboxMessage(Base):
     __table_args__ = (
         UniqueConstraint("team_id", "dedupe_key", name="uq_outbox_team_dedupe"),
         Index("ix_outbox_claimable", "status", "due_at"),
+        Index("ix_outbox_subject", "team_id", "subject"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -77,6 +89,8 @@ class OutboxMessage(Base):
     channel_id: Mapped[str] = mapped_column(String(32))
     payload: Mapped[dict[str, Any]]
     fallback_user_id: Mapped[str | None] = mapped_column(String(32))
+    # What the row is about ("plan:12"), so everything pending for it can be cancelled together.
+    subject: Mapped[str | None] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16), default="pending")
     due_at: Mapped[datetime] = mapped_column(default=utcnow)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
@@ -87,3 +101,52 @@ class OutboxMessage(Base):
     sent_ts: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
+
+
+class Plan(Base):
+    """An onboarding plan for one placed engineer: who is involved, where nudges go, when."""
+
+    __tablename__ = "plans"
+    __table_args__ = (UniqueConstraint("team_id", "view_id", name="uq_plans_team_view"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32), index=True)
+    enterprise_id: Mapped[str | None] = mapped_column(String(32))
+    view_id: Mapped[str] = mapped_column(String(64))
+    triage_id: Mapped[int | None] = mapped_column(ForeignKey("triages.id"))
+    created_by: Mapped[str] = mapped_column(String(32))
+    engineer_user_id: Mapped[str | None] = mapped_column(String(32))
+    engineer_name: Mapped[str | None] = mapped_column(String(120))
+    manager_user_id: Mapped[str] = mapped_column(String(32))
+    buddy_user_id: Mapped[str | None] = mapped_column(String(32))
+    channel_id: Mapped[str] = mapped_column(String(32))
+    start_date: Mapped[date] = mapped_column(Date)
+    timezone: Mapped[str] = mapped_column(String(64))
+    nudge_time: Mapped[str] = mapped_column(String(5))  # "HH:MM", local to `timezone`
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    checklist_version: Mapped[str] = mapped_column(String(32))
+    # Bumped whenever the schedule is rebuilt (pause/resume, new start date), so old outbox rows are told apart.
+    generation: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class PlanItem(Base):
+    """One checklist item of a plan and where it stands."""
+
+    __tablename__ = "plan_items"
+    __table_args__ = (UniqueConstraint("plan_id", "key", name="uq_plan_items_plan_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id"), index=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    key: Mapped[str] = mapped_column(String(64))
+    phase_title: Mapped[str] = mapped_column(String(64))
+    offset_days: Mapped[int] = mapped_column(Integer)
+    owner_role: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open | done | not_applicable
+    snoozed_until: Mapped[datetime | None]
+    closed_by: Mapped[str | None] = mapped_column(String(32))
+    closed_at: Mapped[datetime | None]

@@ -20,7 +20,7 @@ from storage.models import OutboxMessage, utcnow
 from storage.triages import Workspace
 from storage.upsert import insert_unless_exists
 
-PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
+PENDING, SENDING, SENT, FAILED, CANCELLED = "pending", "sending", "sent", "failed", "cancelled"
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,7 @@ class Claimed:
     fallback_user_id: str | None
     attempts: int
     due_at: datetime
+    subject: str | None
 
 
 def enqueue(
@@ -45,6 +46,7 @@ def enqueue(
     payload: Mapping[str, Any],
     fallback_user_id: str | None = None,
     due_at: datetime | None = None,
+    subject: str | None = None,
 ) -> int | None:
     """Add a row in the caller's transaction; None if `dedupe_key` was already queued in this workspace."""
     now = utcnow()
@@ -56,6 +58,7 @@ def enqueue(
         "channel_id": channel_id,
         "payload": dict(payload),
         "fallback_user_id": fallback_user_id,
+        "subject": subject,
         "status": PENDING,
         "due_at": due_at or now,
         "attempts": 0,
@@ -96,7 +99,7 @@ def claim(
         .values(status=SENDING, lease_until=utcnow() + lease, claimed_by=owner, attempts=OutboxMessage.attempts + 1)
         .returning(OutboxMessage.id, OutboxMessage.team_id, OutboxMessage.kind, OutboxMessage.channel_id,
                    OutboxMessage.payload, OutboxMessage.fallback_user_id, OutboxMessage.attempts,
-                   OutboxMessage.due_at)
+                   OutboxMessage.due_at, OutboxMessage.subject)
     ).all()
     return sorted((Claimed(*row) for row in rows), key=lambda c: (c.due_at, c.id))
 
@@ -108,6 +111,41 @@ def release_all_claims(session: Session) -> int:
         update(OutboxMessage).where(OutboxMessage.status == SENDING).values(status=PENDING, lease_until=None)
     )
     return result.rowcount
+
+
+def mark_cancelled(session: Session, row_id: int, owner: str, *, reason: str) -> bool:
+    return _finish(session, row_id, owner, status=CANCELLED, last_error=reason)
+
+
+def cancel_pending(session: Session, workspace: Workspace, *, subject_prefix: str, kinds: Iterable[str] | None = None,
+                   reason: str) -> int:
+    """Cancel rows not yet claimed whose subject starts with `subject_prefix` (optionally only some kinds)."""
+    query = update(OutboxMessage).where(
+        OutboxMessage.team_id == workspace.team_id,
+        OutboxMessage.subject.startswith(subject_prefix, autoescape=True),
+        OutboxMessage.status == PENDING,
+    )
+    if kinds is not None:
+        query = query.where(OutboxMessage.kind.in_(list(kinds)))
+    return session.execute(query.values(status=CANCELLED, last_error=reason)).rowcount
+
+
+def latest_sent(session: Session, workspace: Workspace, *, subject: str, kind: str) -> OutboxMessage | None:
+    """The most recent message of `kind` about `subject` that reached Slack (for threads and edits)."""
+    return session.scalars(
+        select(OutboxMessage).where(
+            OutboxMessage.team_id == workspace.team_id, OutboxMessage.subject == subject,
+            OutboxMessage.kind == kind, OutboxMessage.status == SENT,
+        ).order_by(OutboxMessage.sent_at.desc(), OutboxMessage.id.desc()).limit(1)
+    ).one_or_none()
+
+
+def fail_workspace(session: Session, team_id: str, *, error: str) -> int:
+    """Stop sending for a workspace whose token Slack no longer accepts: its pending rows fail with `error`."""
+    return session.execute(
+        update(OutboxMessage).where(OutboxMessage.team_id == team_id, OutboxMessage.status == PENDING)
+        .values(status=FAILED, last_error=f"{error} (workspace token no longer valid)")
+    ).rowcount
 
 
 def _finish(session: Session, row_id: int, owner: str, **values: Any) -> bool:

@@ -38,3 +38,9 @@ def recent(session: Session, workspace: Workspace, limit: int = 10) -> list[Tria
         select(Triage).where(Triage.team_id == workspace.team_id)
         .order_by(Triage.created_at.desc(), Triage.id.desc()).limit(limit)
     ))
+
+
+def get(session: Session, workspace: Workspace, triage_id: int) -> Triage | None:
+    return session.scalars(
+        select(Triage).where(Triage.id == triage_id, Triage.team_id == workspace.team_id)
+    ).one_or_none()

@@ -13,7 +13,7 @@ from storage.db import Database
 from storage.migrate import upgrade
 from tests.databases import private_database
 
-TABLES = ("outbox", "triages")
+TABLES = ("outbox", "plan_items", "plans", "triages")
 
 
 @pytest.fixture(scope="session")

@@ -10,6 +10,8 @@ from typing import Any
 
 import yaml
 
+from bot.triage.questionnaire import Questionnaire
+
 DEFAULT_PATH = Path(__file__).with_name("checklist.yml")
 OWNERS = ("manager", "buddy", "engineer", "firm")
 PLACEHOLDERS = {"engineer", "manager"}
@@ -139,3 +141,19 @@ def _parse_items(where: str, phase: str, title: str, raw: Any, problems: list[st
         items.append(TemplateItem(key, phase, title, offset if isinstance(offset, int) else 0, str(owner),
                                   str(text)))
     return items
+
+
+def check_against(checklist: Checklist, questionnaire: Questionnaire) -> None:
+    """Every `when` in the extras must name a real triage question and real options of it."""
+    problems = []
+    for i, extra in enumerate(checklist.extras):
+        for question_id, values in extra.when.items():
+            question = next((q for q in questionnaire.questions if q.id == question_id), None)
+            if question is None:
+                problems.append(f"extras[{i}].when: {question_id!r} is not a question in the questionnaire")
+                continue
+            unknown = [v for v in values if question.option(v) is None]
+            if unknown:
+                problems.append(f"extras[{i}].when.{question_id}: no option(s) {', '.join(map(repr, unknown))}")
+    if problems:
+        raise ChecklistError("checklist.yml", problems)

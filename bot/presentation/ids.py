@@ -2,3 +2,10 @@
 
 TRIAGE_CALLBACK_ID = "fit_triage"
 ANSWER_ACTION_ID = "answer"
+PLAN_CALLBACK_ID = "fit_plan"
+PLAN_MOVE_CALLBACK_ID = "fit_plan_move"
+PLAN_START_ACTION_ID = "plan_start"
+PLAN_MANAGE_ACTION_ID = "plan_manage"
+ITEM_DONE_ACTION_ID = "plan_item_done"
+ITEM_SNOOZE_ACTION_ID = "plan_item_snooze"
+ITEM_NA_ACTION_ID = "plan_item_na"

@@ -7,7 +7,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from slack_sdk.models.blocks import (
+    ActionsBlock,
     Block,
+    ButtonElement,
     ContextBlock,
     DividerBlock,
     HeaderBlock,
@@ -22,7 +24,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.presentation.ids import ANSWER_ACTION_ID, TRIAGE_CALLBACK_ID
+from bot.presentation.ids import ANSWER_ACTION_ID, PLAN_START_ACTION_ID, TRIAGE_CALLBACK_ID
 from bot.presentation.mrkdwn import clean, escape, truncate
 from bot.triage.engine import Recommendation
 from bot.triage.questionnaire import Question, Questionnaire
@@ -35,6 +37,9 @@ CONFIDENCE_LABEL = {"high": "High", "medium": "Medium", "low": "Low"}
 USAGE = (
     "*`/fit [company]`*: answer a few questions about a prospect; fitbot recommends staff augmentation, "
     "outsourcing, or consulting / discovery first, and explains why in this channel.\n"
+    "*`/fit onboard`*: start an onboarding plan for a placed engineer; fitbot nudges each checklist item "
+    "in the channel on its day until it is done.\n"
+    "*`/fit plans`*: the active onboarding plans, with progress; pause, resume, cancel or move one.\n"
     "*`/fit help`*: this message."
 )
 
@@ -178,6 +183,9 @@ def recommendation_message(
     blocks.append(ContextBlock(elements=[MarkdownTextObject(
         text=f"Triage #{triage_id} · questionnaire {escape(questionnaire_version)}"
     )]))
+    if r.model == "staff_augmentation":  # a placement follows: offer the onboarding plan from here
+        blocks.append(ActionsBlock(block_id="plan_start", elements=[ButtonElement(
+            text="Start onboarding plan", action_id=PLAN_START_ACTION_ID, value=str(triage_id))]))
     text = truncate(f"{escape(company)}: {r.model_name} ({r.confidence} confidence)", MESSAGE_TEXT_LIMIT)
     return {"text": text, "blocks": [b.to_dict() for b in blocks]}
 

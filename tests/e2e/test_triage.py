@@ -54,7 +54,7 @@ def test_modal_that_cannot_open_is_explained_to_the_user(fitbot, slack):
     (told,) = slack.wait_for("response_url")
     assert told.params["response_type"] == "ephemeral"
     assert "`expired_trigger_id`" in told.params["text"]
-    assert "run `/fit` again" in told.params["text"]
+    assert told.params["text"].endswith("Please try again.")
 
 
 def test_modal_opens_after_one_rate_limited_attempt(fitbot, slack):
@@ -203,7 +203,7 @@ def test_private_channel_falls_back_to_a_dm_that_says_why(fitbot, slack, db):
     row = wait_for_row(db, row_id, "sent")
     # Slack answers with the DM's own channel id; that is what a later chat.update needs.
     assert row.sent_channel_id == dm.response["channel"]
-    assert row.last_error == "channel_not_found: sent to the requester by DM"
+    assert row.last_error == "channel_not_found: sent to U0777 instead"
 
 
 def _posted_after(slack, seconds: float) -> list:

@@ -204,6 +204,7 @@ class FakeSlack:
         self.strict_channels = strict_channels
         self.team_id = team_id
         self.revoked_tokens: set[str] = set()
+        self.admins: set[str] = set()  # user ids users.info reports as workspace admins
         self.channels: dict[str, Channel] = {}
         self._lock = threading.RLock()
         self._calls: list[Call] = []
@@ -444,6 +445,15 @@ class FakeSlack:
             "text": text,
             "message": self._message(params, ts),
         }
+
+    def _api_users_info(self, params: dict[str, Any]) -> dict[str, Any]:
+        user_id = params.get("user", "")
+        if not user_id.startswith(("U", "W")):
+            return _error("user_not_found")
+        admin = user_id in self.admins
+        return {"ok": True, "user": {"id": user_id, "team_id": self.team_id, "name": f"user.{user_id.lower()}",
+                                     "deleted": False, "is_admin": admin, "is_owner": False,
+                                     "is_primary_owner": False, "is_bot": False, "tz": "America/Chicago"}}
 
     def _api_chat_postEphemeral(self, params: dict[str, Any]) -> dict[str, Any]:
         if not params.get("channel"):

@@ -286,8 +286,15 @@ def block_actions(
     team_id: str = TEAM_ID,
     user_id: str = "U0001",
     message: dict[str, Any] | None = None,
+    response_url: str | None = None,
+    selected: tuple[str, str] | None = None,
+    element_type: str = "static_select",
 ) -> str:
-    """The form-encoded body (payload=<json>) for a button click on a message the bot posted."""
+    """The form-encoded body (payload=<json>) for a click on a message the bot posted.
+
+    A button click by default; with `selected=(value, text)` a choice in a select or overflow menu
+    (`element_type`), which Slack reports as `selected_option` instead of `value`.
+    """
     button_text = {"type": "plain_text", "text": value, "emoji": True}
     if message is None:
         button = {"type": "button", "action_id": action_id, "text": button_text, "value": value}
@@ -320,19 +327,23 @@ def block_actions(
             "channel": {"id": channel_id, "name": _channel_name(channel_id)},
             "message": message,
             "state": {"values": {}},
-            "response_url": _response_url("actions", team_id),
-            "actions": [
-                {
-                    "action_id": action_id,
-                    "block_id": block_id,
-                    "text": button_text,
-                    "value": value,
-                    "type": "button",
-                    "action_ts": new_ts(),
-                }
-            ],
+            "response_url": response_url or _response_url("actions", team_id),
+            "actions": [_action(action_id, block_id, value, button_text, selected, element_type)],
         }
     )
+
+
+def _action(action_id: str, block_id: str, value: str, button_text: dict[str, Any],
+            selected: tuple[str, str] | None, element_type: str) -> dict[str, Any]:
+    if selected is None:
+        return {"action_id": action_id, "block_id": block_id, "text": button_text, "value": value,
+                "type": "button", "action_ts": new_ts()}
+    option = {"text": {"type": "plain_text", "text": selected[1], "emoji": True}, "value": selected[0]}
+    action = {"type": element_type, "action_id": action_id, "block_id": block_id, "selected_option": option,
+              "action_ts": new_ts()}
+    if element_type == "static_select":
+        action["placeholder"] = {"type": "plain_text", "text": "Snooze", "emoji": True}
+    return action
 
 
 # -- Events API ---------------------------------------------------------------------------------------

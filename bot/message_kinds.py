@@ -1,0 +1,48 @@
+"""How the dispatcher turns an outbox row into a Slack call, per kind of row.
+
+A row either carries its finished message (a recommendation, a mention reply) or names what it is
+about (a plan's nudge) and is rendered when it is sent, so it shows the current state and is skipped
+when it no longer applies.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from sqlalchemy.orm import Session
+
+from bot.presentation.delivery import fallback_dm
+from storage.outbox import Claimed
+
+POST, UPDATE = "chat.postMessage", "chat.update"
+
+
+@dataclass(frozen=True)
+class SlackCall:
+    method: str  # POST or UPDATE
+    args: dict[str, Any]
+
+    @property
+    def channel(self) -> str:
+        return self.args["channel"]
+
+
+class MessageKind(Protocol):
+    def render(self, session: Session, row: Claimed) -> SlackCall | None:
+        """The call to make, or None when the row no longer needs sending (it is then cancelled)."""
+
+    def unreachable(self, session: Session, row: Claimed, error: str) -> SlackCall | None:
+        """fitbot can't post in the row's channel: what to send instead (None: record the failure)."""
+
+
+class StoredMessage:
+    """The row's payload is the message; if the channel is closed to fitbot, the requester gets it by DM."""
+
+    def render(self, session: Session, row: Claimed) -> SlackCall | None:
+        return SlackCall(POST, {"channel": row.channel_id, **row.payload})
+
+    def unreachable(self, session: Session, row: Claimed, error: str) -> SlackCall | None:
+        if not row.fallback_user_id:
+            return None
+        return SlackCall(POST, {"channel": row.fallback_user_id, **fallback_dm(row.channel_id, error, row.payload)})

@@ -1,0 +1,297 @@
+"""Onboarding plans: starting one, scheduling its nudges in the outbox, and every change to it.
+
+Plain functions over storage and the onboarding schedule; Slack only appears as message kinds whose
+content bot.plan_messages renders when the dispatcher sends them, so a message always shows the
+plan as it is at that moment.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy.orm import Session
+
+from bot.onboarding import schedule
+from bot.onboarding.checklist import Checklist
+from storage import outbox, plans
+from storage.db import Database
+from storage.models import Plan, PlanItem, utcnow
+from storage.triages import Workspace
+
+# Outbox kinds a plan produces; bot.plan_messages renders each.
+NUDGE, FOLLOW_UP, ESCALATION, ITEM_UPDATE, DIGEST, COMPLETE = (
+    "nudge", "follow_up", "escalation", "item_update", "digest", "plan_complete")
+SNOOZE_CHOICES = ("day", "week")
+TIME_PATTERN = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+MAX_PAST_START = timedelta(days=120)
+MAX_FUTURE_START = timedelta(days=365)
+
+
+class PlanError(Exception):
+    """A change fitbot refuses, with the sentence to show the user."""
+
+
+@dataclass(frozen=True)
+class PlanRequest:
+    engineer_user_id: str | None
+    engineer_name: str | None
+    manager_user_id: str
+    buddy_user_id: str | None
+    channel_id: str
+    start_date: date
+    timezone: str
+    nudge_time: str
+
+
+@dataclass
+class Changed:
+    """What a change produced: outbox rows to send right away, and a line for the user."""
+
+    send_now: list[int] = field(default_factory=list)
+    message: str = ""
+
+
+def plan_subject(plan_id: int) -> str:
+    return f"plan:{plan_id}:"
+
+
+def item_subject(plan_id: int, item_id: int) -> str:
+    return f"plan:{plan_id}:item:{item_id}"
+
+
+def check_request(raw: Mapping[str, Any], today: date) -> tuple[PlanRequest | None, dict[str, str]]:
+    """Validate the plan form; errors are keyed by the modal's block ids."""
+    errors: dict[str, str] = {}
+    engineer_user, engineer_name = raw.get("engineer_user"), (raw.get("engineer_name") or "").strip()
+    if not engineer_user and not engineer_name:
+        errors["engineer_user"] = "Pick the engineer, or type their name below if they are not in Slack yet."
+    if len(engineer_name) > 120:
+        errors["engineer_name"] = f"Keep this to 120 characters (it has {len(engineer_name)})."
+    if not raw.get("manager_user"):
+        errors["manager_user"] = "Pick the client's engineering manager."
+    elif raw.get("manager_user") == engineer_user:
+        errors["manager_user"] = "The manager and the engineer must be different people."
+    if not raw.get("channel"):
+        errors["channel"] = "Pick the channel for the nudges."
+    start = _parse_date(raw.get("start_date"))
+    if start is None:
+        errors["start_date"] = "Pick the engineer's first day."
+    elif not today - MAX_PAST_START <= start <= today + MAX_FUTURE_START:
+        errors["start_date"] = "Pick a first day within the past four months or the coming year."
+    zone = raw.get("timezone") or ""
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        errors["timezone"] = "Pick the team's timezone."
+    nudge_time = raw.get("nudge_time") or ""
+    if not TIME_PATTERN.match(nudge_time):
+        errors["nudge_time"] = "Pick the time of day for nudges."
+    if errors:
+        return None, errors
+    assert start is not None
+    return PlanRequest(
+        engineer_user_id=engineer_user or None,
+        engineer_name=engineer_name or None,
+        manager_user_id=raw["manager_user"],
+        buddy_user_id=raw.get("buddy_user") or None,
+        channel_id=raw["channel"],
+        start_date=start,
+        timezone=zone,
+        nudge_time=nudge_time,
+    ), {}
+
+
+def _parse_date(value: Any) -> date | None:
+    try:
+        return date.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def start_plan(
+    db: Database,
+    checklist: Checklist,
+    workspace: Workspace,
+    *,
+    view_id: str,
+    created_by: str,
+    request: PlanRequest,
+    triage_id: int | None,
+    triage_answers: Mapping[str, Any] | None,
+) -> Changed:
+    """Create the plan, its items and their schedule in one transaction (once, however often it is submitted)."""
+    with db.unit_of_work() as session:
+        plan_id = plans.insert_plan(session, workspace, view_id=view_id, values={
+            "triage_id": triage_id, "created_by": created_by, "checklist_version": checklist.version,
+            **request.__dict__,
+        })
+        if plan_id is None:
+            return Changed(message="This plan was already started.")
+        items = plans.add_items(session, plan_id, workspace.team_id, [
+            {"key": t.key, "phase_title": t.phase_title, "offset_days": t.offset, "owner_role": t.owner,
+             "text": t.text} for t in checklist.items_for(triage_answers)
+        ])
+        plan = plans.get_plan(session, workspace, plan_id)
+        assert plan is not None
+        due = _schedule(session, workspace, plan, items, utcnow(), fresh=True)
+    return Changed(due, f"Onboarding plan started with {len(items)} checklist items. "
+                        f"Nudges will appear in <#{request.channel_id}> on their days.")
+
+
+def nudge_time_of(plan: Plan) -> time:
+    hours, minutes = map(int, plan.nudge_time.split(":"))
+    return time(hours, minutes)
+
+
+def _schedule(session: Session, workspace: Workspace, plan: Plan, items: list[PlanItem], now: datetime,
+              *, fresh: bool) -> list[int]:
+    """Queue every open item's nudge, follow-up and escalation, and the weekly digests; ids due now."""
+    at, zone, gen = nudge_time_of(plan), plan.timezone, plan.generation
+    today = schedule.local_day(now, zone)
+    queued: list[tuple[int | None, datetime]] = []
+
+    def add(kind: str, key: str, due: datetime, subject: str, payload: dict[str, Any], channel: str) -> None:
+        row_id = outbox.enqueue(session, workspace, dedupe_key=f"plan:{plan.id}:g{gen}:{key}", kind=kind,
+                                channel_id=channel, payload=payload, fallback_user_id=plan.created_by,
+                                due_at=due, subject=subject)
+        queued.append((row_id, due))
+
+    for item in items:
+        if item.status != plans.OPEN:
+            continue
+        subject = item_subject(plan.id, item.id)
+        payload = {"plan_id": plan.id, "item_id": item.id}
+        already_nudged = not fresh and outbox.latest_sent(session, workspace, subject=subject, kind=NUDGE)
+        if item.snoozed_until and item.snoozed_until > now:
+            nudge = item.snoozed_until
+        elif already_nudged:
+            nudge = None  # the nudge is out; only its reminders are due again
+        else:
+            nudge = schedule.nudge_at(plan.start_date, item.offset_days, at, zone)
+        if nudge is not None:
+            add(NUDGE, f"nudge:{item.id}", nudge, subject, payload, plan.channel_id)
+        # Reminders count from the day the nudge really goes out, so a late plan doesn't nag at once.
+        base = max(schedule.local_day(nudge, zone), today) if nudge else today
+        add(FOLLOW_UP, f"follow_up:{item.id}", schedule.follow_up_at(base, at, zone), subject, payload,
+            plan.channel_id)
+        add(ESCALATION, f"escalation:{item.id}", schedule.escalate_at(base, at, zone), subject, payload,
+            plan.manager_user_id)
+    last_offset = max((item.offset_days for item in items), default=0)
+    for day in schedule.digest_days(plan.start_date, last_offset):
+        if day >= today:
+            add(DIGEST, f"digest:{day.isoformat()}", schedule.at_local(day, at, zone), plan_subject(plan.id),
+                {"plan_id": plan.id}, plan.channel_id)
+    return [row_id for row_id, due in queued if row_id is not None and due <= now]
+
+
+def can_manage(plan: Plan, user_id: str, *, is_admin: Callable[[], bool]) -> bool:
+    """The plan's creator, its manager, or a workspace admin (asked only when needed: it costs a Slack call)."""
+    return user_id in (plan.created_by, plan.manager_user_id) or is_admin()
+
+
+def close_item(db: Database, workspace: Workspace, item_id: int, status: str, user_id: str) -> Changed:
+    """Done or not applicable, from the nudge's buttons: stops its reminders and edits the nudge."""
+    with db.unit_of_work() as session:
+        item = plans.get_item(session, workspace, item_id)
+        if item is None:
+            raise PlanError("This checklist item no longer exists.")
+        if not plans.close_item(session, item, status, user_id):
+            return Changed(message="Someone already closed this item.")
+        subject = item_subject(item.plan_id, item.id)
+        outbox.cancel_pending(session, workspace, subject_prefix=subject, reason=f"item {status} by {user_id}")
+        ids = [_enqueue_item_update(session, workspace, item)]
+        plan = plans.get_plan(session, workspace, item.plan_id)
+        assert plan is not None
+        if all(i.status != plans.OPEN for i in plans.items_of(session, plan.id)):
+            plans.set_status(session, plan, plans.COMPLETED)
+            outbox.cancel_pending(session, workspace, subject_prefix=plan_subject(plan.id), reason="plan complete")
+            ids.append(outbox.enqueue(session, workspace, dedupe_key=f"plan:{plan.id}:complete", kind=COMPLETE,
+                                      channel_id=plan.channel_id, payload={"plan_id": plan.id},
+                                      subject=plan_subject(plan.id), fallback_user_id=plan.created_by))
+    return Changed([i for i in ids if i is not None])
+
+
+def snooze_item(db: Database, workspace: Workspace, item_id: int, choice: str, user_id: str) -> Changed:
+    if choice not in SNOOZE_CHOICES:
+        raise PlanError("Pick how long to snooze for.")
+    now = utcnow()
+    with db.unit_of_work() as session:
+        item = plans.get_item(session, workspace, item_id)
+        if item is None:
+            raise PlanError("This checklist item no longer exists.")
+        if item.status != plans.OPEN:
+            return Changed(message="This item is already closed.")
+        plan = plans.get_plan(session, workspace, item.plan_id)
+        assert plan is not None
+        until = schedule.snoozed_until(now, choice, nudge_time_of(plan), plan.timezone)
+        plans.snooze_item(session, item, until)
+        subject = item_subject(plan.id, item.id)
+        outbox.cancel_pending(session, workspace, subject_prefix=subject, reason=f"snoozed by {user_id}")
+        ids = [_enqueue_item_update(session, workspace, item, snoozed_by=user_id)]
+        plan.generation += 1  # the snoozed nudge and its reminders get fresh keys
+        ids += _schedule(session, workspace, plan, [item], now, fresh=True)
+    return Changed([i for i in ids if i is not None])
+
+
+def _enqueue_item_update(session: Session, workspace: Workspace, item: PlanItem, snoozed_by: str | None = None
+                         ) -> int | None:
+    stamp = utcnow().strftime("%Y%m%d%H%M%S%f")
+    return outbox.enqueue(session, workspace, dedupe_key=f"plan:{item.plan_id}:update:{item.id}:{stamp}",
+                          kind=ITEM_UPDATE, channel_id="", subject=item_subject(item.plan_id, item.id),
+                          payload={"plan_id": item.plan_id, "item_id": item.id, "snoozed_by": snoozed_by})
+
+
+def change_plan(db: Database, workspace: Workspace, plan_id: int, user_id: str, *, is_admin: Callable[[], bool],
+                action: str, start_date: date | None = None) -> Changed:
+    """pause | resume | cancel | move (to `start_date`), for the plan's creator, its manager or an admin."""
+    now = utcnow()
+    with db.unit_of_work() as session:
+        plan = plans.get_plan(session, workspace, plan_id, lock=True)
+        if plan is None:
+            raise PlanError("That plan no longer exists.")
+        if not can_manage(plan, user_id, is_admin=is_admin):
+            raise PlanError(f"Only <@{plan.created_by}> (who started it), <@{plan.manager_user_id}> (the manager) "
+                            "or a workspace admin can change this plan.")
+        if plan.status in (plans.CANCELLED, plans.COMPLETED):
+            raise PlanError(f"This plan is {plan.status}; it can't be changed any more.")
+        subject = plan_subject(plan.id)
+        if action == "pause":
+            if plan.status == plans.PAUSED:
+                return Changed(message="The plan is already paused.")
+            plans.set_status(session, plan, plans.PAUSED, f"paused by {user_id}")
+            outbox.cancel_pending(session, workspace, subject_prefix=subject, reason=f"plan paused by {user_id}")
+            return Changed(message="Plan paused: no nudges until you resume it.")
+        if action == "cancel":
+            plans.set_status(session, plan, plans.CANCELLED, f"cancelled by {user_id}")
+            outbox.cancel_pending(session, workspace, subject_prefix=subject, reason=f"plan cancelled by {user_id}")
+            return Changed(message="Plan cancelled.")
+        if action == "resume":
+            if plan.status != plans.PAUSED:
+                return Changed(message="The plan is not paused.")
+            plans.set_status(session, plan, plans.ACTIVE)
+        elif action == "move":
+            if start_date is None:
+                raise PlanError("Pick the new first day.")
+            plan.start_date = start_date
+        else:
+            raise PlanError(f"Unknown change {action!r}.")
+        outbox.cancel_pending(session, workspace, subject_prefix=subject, reason=f"rescheduled ({action})")
+        plan.generation += 1
+        due = _schedule(session, workspace, plan, plans.items_of(session, plan.id), now, fresh=False)
+        word = "resumed" if action == "resume" else f"moved to {start_date:%a %d %b %Y}"
+        return Changed(due, f"Plan {word}; pending nudges rescheduled.")
+
+
+def pause_for_channel_problem(session: Session, workspace: Workspace, plan_id: int, error: str) -> Plan | None:
+    """The plan's channel is gone or closed to fitbot: stop the plan until someone fixes it and resumes."""
+    plan = plans.get_plan(session, workspace, plan_id)
+    if plan is None or plan.status != plans.ACTIVE:
+        return None
+    plans.set_status(session, plan, plans.PAUSED, f"channel problem: {error}")
+    outbox.cancel_pending(session, workspace, subject_prefix=plan_subject(plan.id), reason=f"plan paused: {error}")
+    return plan

@@ -1,0 +1,117 @@
+"""Buttons and menus: start a plan from a recommendation, Done / Snooze / Not applicable on a nudge,
+and the per-plan menu of `/fit plans`."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_bolt import Ack, App, BoltContext, Respond
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot import plans as plan_flow
+from bot.presentation.ids import (
+    ITEM_DONE_ACTION_ID,
+    ITEM_NA_ACTION_ID,
+    ITEM_SNOOZE_ACTION_ID,
+    PLAN_MANAGE_ACTION_ID,
+    PLAN_START_ACTION_ID,
+)
+from bot.presentation.plans import move_start_modal
+from bot.services import Services, workspace_of
+from bot.slack_errors import TRANSPORT_ERRORS
+from handlers.replies import open_modal, open_plan_modal, tell_user
+from storage import plans, triages
+
+log = logging.getLogger(__name__)
+
+
+def register(app: App) -> None:
+    app.action(PLAN_START_ACTION_ID)(start_plan_from_triage)
+    app.action(ITEM_DONE_ACTION_ID)(item_done)
+    app.action(ITEM_NA_ACTION_ID)(item_not_applicable)
+    app.action(ITEM_SNOOZE_ACTION_ID)(item_snooze)
+    app.action(PLAN_MANAGE_ACTION_ID)(manage_plan)
+
+
+def _number(value: object) -> int | None:
+    return int(value) if isinstance(value, str) and value.isascii() and value.isdigit() else None
+
+
+def start_plan_from_triage(ack: Ack, body: dict, action: dict, client: WebClient, context: BoltContext,
+                           respond: Respond) -> None:
+    ack()
+    services: Services = context["services"]
+    triage_id = _number(action.get("value"))
+    with services.db.unit_of_work() as session:
+        triage = triages.get(session, workspace_of(context), triage_id) if triage_id is not None else None
+    channel_id = (body.get("channel") or {}).get("id") or (triage.channel_id if triage else "")
+    open_plan_modal(services, client, body["trigger_id"], respond, channel_id=channel_id, triage=triage)
+
+
+def item_done(ack: Ack, body: dict, action: dict, context: BoltContext, respond: Respond) -> None:
+    _close(ack, body, action, context, respond, plans.DONE)
+
+
+def item_not_applicable(ack: Ack, body: dict, action: dict, context: BoltContext, respond: Respond) -> None:
+    _close(ack, body, action, context, respond, plans.NOT_APPLICABLE)
+
+
+def _close(ack: Ack, body: dict, action: dict, context: BoltContext, respond: Respond, status: str) -> None:
+    ack()
+    item_id = _number(action.get("value"))
+    _apply(context, respond, lambda s: plan_flow.close_item(s.db, workspace_of(context), item_id, status,
+                                                              body["user"]["id"]), item_id)
+
+
+def item_snooze(ack: Ack, body: dict, action: dict, context: BoltContext, respond: Respond) -> None:
+    ack()
+    item, _, choice = ((action.get("selected_option") or {}).get("value") or "").partition(":")
+    item_id = _number(item)
+    _apply(context, respond, lambda s: plan_flow.snooze_item(s.db, workspace_of(context), item_id, choice,
+                                                               body["user"]["id"]), item_id)
+
+
+def manage_plan(ack: Ack, body: dict, action: dict, client: WebClient, context: BoltContext,
+                respond: Respond) -> None:
+    ack()
+    services: Services = context["services"]
+    what, _, plan = ((action.get("selected_option") or {}).get("value") or "").partition(":")
+    plan_id = _number(plan)
+    user_id = body["user"]["id"]
+    if what == "move" and plan_id is not None:
+        with services.db.unit_of_work() as session:
+            found = plans.get_plan(session, workspace_of(context), plan_id)
+        if found is not None:
+            open_modal(client, body["trigger_id"], move_start_modal(found), respond, "the form")
+            return
+    _apply(context, respond, lambda s: plan_flow.change_plan(
+        s.db, workspace_of(context), plan_id, user_id, is_admin=lambda: is_admin(client, user_id), action=what),
+        plan_id, show=True)
+
+
+def _apply(context: BoltContext, respond: Respond, change, target: int | None, *, show: bool = False) -> None:
+    """Run a plan change for a click; refusals and results reach the clicker, rows due now go out."""
+    services: Services = context["services"]
+    if target is None:
+        tell_user(respond, "That button no longer matches anything fitbot knows.")
+        return
+    try:
+        changed = change(services)
+    except plan_flow.PlanError as exc:
+        tell_user(respond, str(exc))
+        return
+    if changed.message and (show or not changed.send_now):
+        tell_user(respond, changed.message)
+    if changed.send_now:
+        services.dispatcher.send_now(changed.send_now)
+
+
+def is_admin(client: WebClient, user_id: str) -> bool:
+    """Workspace admins and owners may change any plan (users.info, scope users:read)."""
+    try:
+        user = client.users_info(user=user_id)["user"]
+    except (SlackApiError, *TRANSPORT_ERRORS) as exc:
+        log.warning("users.info failed for %s: %s", user_id, exc)
+        return False
+    return bool(user.get("is_admin") or user.get("is_owner"))

@@ -1,0 +1,49 @@
+"""Answers every surface gives the same way: open a modal, or tell the user why something didn't work."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, timedelta
+from typing import Any
+
+from slack_bolt import Respond
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.presentation.plans import plan_modal
+from bot.services import Services
+from bot.slack_errors import TRANSPORT_ERRORS, error_code
+from storage.models import Triage
+
+log = logging.getLogger(__name__)
+
+
+def open_modal(client: WebClient, trigger_id: str, view: Any, respond: Respond, what: str) -> None:
+    """views.open right away (the trigger_id dies 3 s after the click); failures reach the user."""
+    try:
+        client.views_open(trigger_id=trigger_id, view=view)
+    except SlackApiError as exc:
+        tell_user(respond, f"Sorry, Slack didn't let me open {what} (`{error_code(exc)}`). Please try again.")
+    except TRANSPORT_ERRORS as exc:
+        log.warning("views.open failed: %s", exc)
+        tell_user(respond, f"Sorry, I couldn't reach Slack to open {what}. Please try again.")
+
+
+def open_plan_modal(services: Services, client: WebClient, trigger_id: str, respond: Respond, *, channel_id: str,
+                    triage: Triage | None = None) -> None:
+    """The onboarding plan form, prefilled from the triage it starts from (if any)."""
+    zones = [(o.value, o.label) for o in services.questionnaire.question("timezone").options]
+    meta = {"channel_id": channel_id, **({"triage_id": triage.id} if triage else {})}
+    view = plan_modal(timezones=zones, metadata=meta, company=triage.company if triage else None,
+                      channel_id=channel_id, timezone=(triage.answers.get("timezone") if triage else None),
+                      start=date.today() + timedelta(days=7))
+    open_modal(client, trigger_id, view, respond, "the onboarding plan form")
+
+
+def tell_user(respond: Respond, text: str) -> None:
+    """An ephemeral answer through the request's response_url; if even that fails, it is logged."""
+    log.info("telling the user: %s", text)
+    try:
+        respond(response_type="ephemeral", replace_original=False, text=text)
+    except Exception:  # the response_url is Slack too; nothing more to try
+        log.exception("could not reach the user through response_url")

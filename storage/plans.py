@@ -1,0 +1,83 @@
+"""Plans and their checklist items."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import case, func, select, update
+from sqlalchemy.orm import Session
+
+from storage.models import Plan, PlanItem, utcnow
+from storage.triages import Workspace
+from storage.upsert import insert_unless_exists
+
+ACTIVE, PAUSED, CANCELLED, COMPLETED = "active", "paused", "cancelled", "completed"
+OPEN, DONE, NOT_APPLICABLE = "open", "done", "not_applicable"
+
+
+def insert_plan(session: Session, workspace: Workspace, *, view_id: str, values: Mapping[str, Any]) -> int | None:
+    """Store a plan; None when this modal was already submitted."""
+    now = utcnow()
+    row = {**values, "team_id": workspace.team_id, "enterprise_id": workspace.enterprise_id, "view_id": view_id,
+           "status": ACTIVE, "generation": 1, "created_at": now, "updated_at": now}
+    return insert_unless_exists(session, Plan.__table__, row, ["team_id", "view_id"])
+
+
+def add_items(session: Session, plan_id: int, team_id: str, items: Iterable[Mapping[str, Any]]) -> list[PlanItem]:
+    rows = [PlanItem(plan_id=plan_id, team_id=team_id, status=OPEN, **item) for item in items]
+    session.add_all(rows)
+    session.flush()
+    return rows
+
+
+def get_plan(session: Session, workspace: Workspace, plan_id: int, *, lock: bool = False) -> Plan | None:
+    query = select(Plan).where(Plan.id == plan_id, Plan.team_id == workspace.team_id)
+    if lock:
+        query = query.with_for_update()
+    return session.scalars(query).one_or_none()
+
+
+def get_item(session: Session, workspace: Workspace, item_id: int) -> PlanItem | None:
+    return session.scalars(
+        select(PlanItem).where(PlanItem.id == item_id, PlanItem.team_id == workspace.team_id)
+    ).one_or_none()
+
+
+def items_of(session: Session, plan_id: int) -> list[PlanItem]:
+    return list(session.scalars(
+        select(PlanItem).where(PlanItem.plan_id == plan_id).order_by(PlanItem.offset_days, PlanItem.id)
+    ))
+
+
+def close_item(session: Session, item: PlanItem, status: str, user_id: str) -> bool:
+    """Mark an open item done / not applicable; False if someone closed it first."""
+    result = session.execute(
+        update(PlanItem).where(PlanItem.id == item.id, PlanItem.status == OPEN)
+        .values(status=status, closed_by=user_id, closed_at=utcnow(), snoozed_until=None)
+    )
+    session.refresh(item)
+    return result.rowcount == 1
+
+
+def snooze_item(session: Session, item: PlanItem, until: datetime) -> None:
+    item.snoozed_until = until
+
+
+def set_status(session: Session, plan: Plan, status: str, reason: str | None = None) -> None:
+    plan.status = status
+    plan.status_reason = reason
+    plan.updated_at = utcnow()
+
+
+def active_plans(session: Session, workspace: Workspace) -> list[tuple[Plan, int, int]]:
+    """Active and paused plans of the workspace with (done-or-n/a count, item count), newest first."""
+    closed = func.sum(case((PlanItem.status != OPEN, 1), else_=0))
+    rows = session.execute(
+        select(Plan, func.coalesce(closed, 0), func.count(PlanItem.id))
+        .join(PlanItem, PlanItem.plan_id == Plan.id)
+        .where(Plan.team_id == workspace.team_id, Plan.status.in_([ACTIVE, PAUSED]))
+        .group_by(Plan.id).order_by(Plan.created_at.desc())
+    ).all()
+    return [(plan, int(done), int(total)) for plan, done, total in rows]

@@ -1,0 +1,244 @@
+"""Onboarding plans end to end: the plan form, nudges arriving, clicks on them, plan changes, channel trouble."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from storage.models import OutboxMessage, Plan, PlanItem, utcnow
+from tests.e2e import plan_payloads as pp
+from tests.e2e import triage_payloads as tp
+from tests.e2e.polling import wait_for_row
+from tests.support import slack_requests as sr
+
+TODAY = date.today()
+
+
+def _start(fitbot, **form) -> None:
+    """Submit the plan form (the lead U0LEAD starts a plan for U0ENG, managed by U0MGR)."""
+    response = fitbot.post(pp.plan_submission(pp.plan_form(**form)))
+    assert response.json()["response_action"] == "update", response.text
+
+
+def _items(db) -> dict[int, PlanItem]:
+    with db.unit_of_work() as s:
+        return {i.id: i for i in s.scalars(select(PlanItem))}
+
+
+def _rows(db, **where) -> list[OutboxMessage]:
+    with db.unit_of_work() as s:
+        query = select(OutboxMessage).order_by(OutboxMessage.id)
+        for column, value in where.items():
+            query = query.where(getattr(OutboxMessage, column) == value)
+        return list(s.scalars(query))
+
+
+def _nudges(slack) -> dict[int, object]:
+    """Posted nudges by item id (the id travels in the actions block's block_id)."""
+    found = {}
+    for call in slack.calls("chat.postMessage"):
+        for block in call.params.get("blocks", []):
+            if call.ok and block.get("type") == "actions" and block["block_id"].startswith("item:"):
+                found[int(block["block_id"].split(":")[1])] = call
+    return found
+
+
+def _settle(slack, seconds: float = 1.0) -> None:
+    """Wait until no Slack call has arrived for `seconds` (everything due now has gone out)."""
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        count = len(slack.calls())
+        time.sleep(seconds)
+        if len(slack.calls()) == count:
+            return
+    raise AssertionError("Slack calls kept coming")
+
+
+def test_onboard_opens_the_plan_form_in_this_channel(fitbot, slack):
+    fitbot.post(sr.slash_command("onboard", channel_id="C0TEAM"))
+    (call,) = slack.wait_for("views.open")
+    view = call.params["view"]
+    assert view["callback_id"] == "fit_plan"
+    assert json.loads(view["private_metadata"]) == {"channel_id": "C0TEAM"}
+    channel = next(b for b in view["blocks"] if b.get("block_id") == "channel")
+    assert channel["element"] == {"type": "channels_select", "action_id": "answer", "initial_channel": "C0TEAM"}
+
+
+@pytest.mark.parametrize(("form", "errors"), [
+    ({"engineer": None},
+     {"engineer_user": "Pick the engineer, or type their name below if they are not in Slack yet."}),
+    ({"manager": None}, {"manager_user": "Pick the client's engineering manager."}),
+    ({"manager": "U0ENG"}, {"manager_user": "The manager and the engineer must be different people."}),
+    ({"start": TODAY - timedelta(days=400)},
+     {"start_date": "Pick a first day within the past four months or the coming year."}),
+    ({"at": None, "timezone": None}, {"nudge_time": "Pick the time of day for nudges.",
+                                      "timezone": "Pick the team's timezone."}),
+], ids=["no engineer", "no manager", "manager is the engineer", "start too far back", "no time, no zone"])
+def test_invalid_plan_form_is_answered_inline_and_nothing_stored(fitbot, slack, db, form, errors):
+    response = fitbot.post(pp.plan_submission(pp.plan_form(**{"start": TODAY, **form})))
+    assert response.json() == {"response_action": "errors", "errors": errors}
+    with db.unit_of_work() as s:
+        assert s.scalars(select(Plan)).all() == []
+    assert _rows(db) == []
+
+
+def test_a_plan_that_started_a_month_ago_sends_what_is_due_once_and_marks_it_late(fitbot, slack, db):
+    _start(fitbot, start=TODAY - timedelta(days=30), engineer=None, engineer_name="Ana <!here> Silva",
+           buddy="U0BUDDY")
+    _settle(slack)
+    items = _items(db)
+    nudged = _nudges(slack)
+    by_key = {item.key: item_id for item_id, item in items.items()}
+    for key in ("access", "ceremonies", "context", "introductions", "first_change", "reviews"):
+        assert by_key[key] in nudged, key
+    for key in ("feedback_60", "evaluation_90", "one_of_us_90"):
+        assert by_key[key] not in nudged, key
+    assert {c.params["channel"] for c in nudged.values()} == {"C0PLAN"}
+    walkthrough = nudged[by_key["walkthrough"]].params
+    assert walkthrough["blocks"][0]["text"]["text"].startswith("<@U0BUDDY>, onboarding for Ana &lt;!here&gt; Silva")
+    assert "This reminder is late" in walkthrough["blocks"][1]["elements"][0]["text"]
+    # Reminders count from today, not from the long-gone due dates: none has gone out yet.
+    assert not [c for c in slack.calls("chat.postMessage") if c.params.get("thread_ts")]
+    assert {r.status for r in _rows(db, kind="follow_up")} == {"pending"}
+    # The scheduler's next ticks send nothing twice.
+    time.sleep(2.5)
+    assert len(_nudges(slack)) == len(nudged) == len(slack.messages("C0PLAN"))
+
+
+def test_done_edits_the_nudge_and_cancels_its_reminders(fitbot, slack, db):
+    _start(fitbot, start=TODAY - timedelta(days=3))
+    _settle(slack)
+    item_id, nudge = next(iter(_nudges(slack).items()))
+    ts = nudge.response["ts"]
+    assert fitbot.post(pp.click("plan_item_done", item_id, channel="C0PLAN", ts=ts, user="U0MGR")).status == 200
+    (update,) = slack.wait_for("chat.update")
+    assert (update.params["channel"], update.params["ts"]) == ("C0PLAN", ts)
+    assert "Done, marked by <@U0MGR>" in update.params["blocks"][1]["elements"][0]["text"]
+    assert not [b for b in update.params["blocks"] if b["type"] == "actions"]  # no buttons left
+    item = _items(db)[item_id]
+    assert (item.status, item.closed_by) == ("done", "U0MGR")
+    subject = f"plan:{item.plan_id}:item:{item_id}"
+    wait_for_row(db, _rows(db, subject=subject, kind="item_update")[0].id, "sent")  # recorded just after the call
+    assert {r.kind: r.status for r in _rows(db, subject=subject)} == {
+        "nudge": "sent", "follow_up": "cancelled", "escalation": "cancelled", "item_update": "sent"}
+    # A second click (or a double delivery) changes nothing more.
+    fitbot.post(pp.click("plan_item_done", item_id, channel="C0PLAN", ts=ts, user="U0OTHER"))
+    time.sleep(1)
+    assert len(slack.calls("chat.update")) == 1
+    assert _items(db)[item_id].closed_by == "U0MGR"
+
+
+def test_not_applicable_and_snooze(fitbot, slack, db):
+    _start(fitbot, start=TODAY - timedelta(days=3))
+    _settle(slack)
+    (first, first_nudge), (second, second_nudge), *_ = _nudges(slack).items()
+    fitbot.post(pp.click("plan_item_na", first, channel="C0PLAN", ts=first_nudge.response["ts"]))
+    fitbot.post(pp.snooze(second, "week", channel="C0PLAN", ts=second_nudge.response["ts"]))
+    updates = slack.wait_for("chat.update", count=2)
+    texts = {u.params["ts"]: u.params["blocks"][1]["elements"][0]["text"] for u in updates}
+    assert texts[first_nudge.response["ts"]].startswith(":white_check_mark: Not applicable, marked by <@U0MGR>")
+    assert texts[second_nudge.response["ts"]].startswith(":zzz: Snoozed by <@U0MGR> until")
+    items = _items(db)
+    assert items[first].status == "not_applicable"
+    assert items[second].status == "open"
+    snoozed_until = items[second].snoozed_until
+    assert timedelta(days=6) < snoozed_until - utcnow() < timedelta(days=10)
+    pending = [r for r in _rows(db, kind="nudge", status="pending") if r.payload["item_id"] == second]
+    assert [r.due_at for r in pending] == [snoozed_until]
+
+
+def test_only_creator_manager_or_admin_may_change_a_plan(fitbot, slack, db):
+    _start(fitbot, start=TODAY + timedelta(days=14))
+    with db.unit_of_work() as s:
+        plan_id = s.scalars(select(Plan.id)).one()
+    refused = fitbot.post(pp.manage("pause", plan_id, user="U0OTHER", response_url=slack.response_url_for("a")))
+    assert refused.status == 200
+    (told,) = slack.wait_for("response_url")
+    assert told.params["text"].startswith("Only <@U0LEAD> (who started it), <@U0MGR> (the manager)")
+    assert slack.calls("users.info")[0].params["user"] == "U0OTHER"  # admins are asked about, not assumed
+    with db.unit_of_work() as s:
+        assert s.get(Plan, plan_id).status == "active"
+
+    fitbot.post(pp.manage("pause", plan_id, user="U0MGR", response_url=slack.response_url_for("a")))
+    slack.wait_for("response_url", count=2)
+    with db.unit_of_work() as s:
+        assert s.get(Plan, plan_id).status == "paused"
+    assert not _rows(db, status="pending")
+
+    slack.admins.add("U0ADMIN")
+    fitbot.post(pp.manage("resume", plan_id, user="U0ADMIN", response_url=slack.response_url_for("a")))
+    told = slack.wait_for("response_url", count=3)[-1]
+    assert told.params["text"] == "Plan resumed; pending nudges rescheduled."
+    with db.unit_of_work() as s:
+        assert s.get(Plan, plan_id).status == "active"
+    assert _rows(db, status="pending")
+
+
+def test_moving_the_first_day_moves_every_pending_nudge(fitbot, slack, db):
+    _start(fitbot, start=TODAY + timedelta(days=21))
+    before = {r.payload["item_id"]: r.due_at for r in _rows(db, kind="nudge", status="pending")}
+    with db.unit_of_work() as s:
+        plan_id = s.scalars(select(Plan.id)).one()
+    body = sr.view_submission(callback_id="fit_plan_move", private_metadata=json.dumps({"plan_id": plan_id}),
+                              values={"start_date": sr.datepicker_value("answer", (TODAY + timedelta(days=35))
+                                                                        .isoformat())}, user_id="U0LEAD")
+    answer = fitbot.post(body).json()
+    assert answer["response_action"] == "update"
+    after = {r.payload["item_id"]: r.due_at for r in _rows(db, kind="nudge", status="pending")}
+    assert after.keys() == before.keys()
+    assert {(after[i] - before[i]).days for i in before} == {14}
+
+
+def test_a_channel_fitbot_cannot_use_pauses_the_plan_and_tells_its_creator(fitbot, slack, db):
+    slack.add_channel("GPRIV", private=True, member=False)
+    _start(fitbot, start=TODAY - timedelta(days=10), channel="GPRIV")
+    _settle(slack)
+    dms = [c for c in slack.calls("chat.postMessage") if c.ok]
+    assert [c.params["channel"] for c in dms] == ["U0LEAD"]  # one notice, not one per nudge
+    assert "I paused an onboarding plan because I can't post in <#GPRIV>" in dms[0].params["text"]
+    with db.unit_of_work() as s:
+        plan = s.scalars(select(Plan)).one()
+    assert (plan.status, plan.status_reason) == ("paused", "channel problem: channel_not_found")
+    assert not _rows(db, status="pending")
+
+
+def test_plan_from_a_recommendation_is_linked_and_gets_the_extra_items(fitbot, slack, db):
+    answers = {**tp.AUGMENTATION, "onboarding": "partial", "company": "Hooli"}
+    fitbot.post(tp.submission(answers, channel_id="C0DEAL"))
+    (message,) = slack.wait_for("chat.postMessage")
+    button = message.params["blocks"][-1]["elements"][0]
+    assert (button["action_id"], button["text"]["text"]) == ("plan_start", "Start onboarding plan")
+    fitbot.post(sr.block_actions(action_id="plan_start", value=button["value"], block_id="plan_start",
+                                 channel_id="C0DEAL", message_ts=message.response["ts"], user_id="U0LEAD"))
+    (opened,) = slack.wait_for("views.open")
+    view = opened.params["view"]
+    assert "Onboarding plan for *Hooli*" in view["blocks"][0]["elements"][0]["text"]
+    zone = next(b for b in view["blocks"] if b.get("block_id") == "timezone")["element"]["initial_option"]
+    assert zone["value"] == "America/Chicago"
+    meta = json.loads(view["private_metadata"])
+    fitbot.post(pp.plan_submission(pp.plan_form(start=TODAY + timedelta(days=7), channel="C0DEAL"),
+                                   triage_id=meta["triage_id"]))
+    with db.unit_of_work() as s:
+        plan = s.scalars(select(Plan)).one()
+        keys = set(s.scalars(select(PlanItem.key)))
+    assert plan.triage_id == int(button["value"])
+    assert {"context_session", "feedback_week_2"} <= keys
+
+
+def test_closing_every_item_completes_the_plan(fitbot, slack, db):
+    _start(fitbot, start=TODAY - timedelta(days=100))
+    _settle(slack)
+    for item_id, nudge in _nudges(slack).items():
+        fitbot.post(pp.click("plan_item_done", item_id, channel="C0PLAN", ts=nudge.response["ts"]))
+    (done,) = slack.wait_for("chat.postMessage", predicate=lambda c: c.params["text"] == "Onboarding plan complete",
+                             timeout=10)
+    assert done.params["blocks"][0]["text"]["text"].startswith(":tada: Every onboarding item for <@U0ENG> is closed")
+    with db.unit_of_work() as s:
+        plan = s.scalars(select(Plan)).one()
+    assert plan.status == "completed"
+    row = _rows(db, kind="plan_complete")[0]
+    wait_for_row(db, row.id, "sent")
