@@ -15,7 +15,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -57,6 +57,9 @@ class PassResult:
     sent: int = 0
     retried: int = 0
     failed: int = 0
+    # Within one pass: channels Slack rate-limited, and workspaces whose token Slack refused.
+    held: dict[str, Retry] = field(default_factory=dict, repr=False)
+    gone: dict[str, str] = field(default_factory=dict, repr=False)
 
 
 def backoff(attempts: int) -> timedelta:
@@ -83,39 +86,40 @@ class Dispatcher:
         """
         result = PassResult()
         started = utcnow()
-        held: dict[str, Retry] = {}
         handled = 0
         while not self._stopping.is_set() and (limit is None or handled < limit):
             batch = self._claim(BATCH if limit is None else min(BATCH, limit - handled), due_by=started)
             if not batch:
                 break
-            self._deliver_batch(batch, result, held)
+            self._deliver_batch(batch, result)
             handled += len(batch)
         return result
 
     def send_now(self, ids: list[int]) -> PassResult:
         """Deliver specific rows right away (used just after a handler acks)."""
         result = PassResult()
-        self._deliver_batch(self._claim(len(ids), ids), result, {})
+        self._deliver_batch(self._claim(len(ids), ids), result)
         return result
 
     def _claim(self, limit: int, ids: list[int] | None = None, due_by: datetime | None = None) -> list[outbox.Claimed]:
         with self.db.unit_of_work() as session:
             return outbox.claim(session, owner=self.owner, lease=LEASE, limit=limit, ids=ids, due_by=due_by)
 
-    def _deliver_batch(self, batch: list[outbox.Claimed], result: PassResult, held: dict[str, Retry]) -> None:
+    def _deliver_batch(self, batch: list[outbox.Claimed], result: PassResult) -> None:
         deadline = time.monotonic() + (LEASE - ROW_BUDGET).total_seconds()
         for index, row in enumerate(batch):
             if self._stopping.is_set() or time.monotonic() > deadline:
                 with self.db.unit_of_work() as session:
                     outbox.release(session, [r.id for r in batch[index:]], self.owner)
                 return
-            if row.channel_id in held:
-                self._retry_later(row, held[row.channel_id], result)
-                continue
-            retry = self._deliver(row, result)
-            if retry is not None and retry.rate_limited:
-                held[row.channel_id] = retry
+            if row.team_id in result.gone:
+                self._record_failure(row, f"{result.gone[row.team_id]} (workspace token no longer valid)", result)
+            elif row.channel_id in result.held:
+                self._retry_later(row, result.held[row.channel_id], result)
+            else:
+                retry = self._deliver(row, result)
+                if retry is not None and retry.rate_limited:
+                    result.held[row.channel_id] = retry
 
     def _deliver(self, row: outbox.Claimed, result: PassResult) -> Retry | None:
         """Send one row and record the outcome; returns the Retry when it has to be tried again."""
@@ -128,6 +132,7 @@ class Dispatcher:
             error = error_code(exc)
             self._record_failure(row, error, result)
             if error in WORKSPACE_GONE:
+                result.gone[row.team_id] = error
                 with self.db.unit_of_work() as session:
                     stopped = outbox.fail_workspace(session, row.team_id, error=error)
                 log.error("workspace %s: Slack answered %s; stopped %d pending message(s)", row.team_id, error,

@@ -154,3 +154,18 @@ def test_a_stopping_dispatcher_starts_no_new_work(db, slack):
     d.stop()
     assert d.run_pass().sent == 0
     assert [r.status for r in _rows(db)] == ["pending"]
+
+
+def test_rows_claimed_by_a_dispatcher_that_died_are_sent_by_another_after_the_lease(db, slack):
+    _enqueue(db, "C1", "C2", "C3")
+    with db.unit_of_work() as s:  # a dispatcher claims, then its process is killed before sending
+        claimed = outbox.claim(s, owner="killed", lease=dispatcher_module.LEASE, limit=10)
+    assert len(claimed) == 3
+    survivor = Dispatcher(db, _client(slack), owner="survivor")
+    assert survivor.run_pass().sent == 0  # the lease still holds
+    with db.unit_of_work() as s:
+        for row in s.scalars(select(OutboxMessage)):
+            row.lease_until = utcnow() - timedelta(seconds=1)
+    assert survivor.run_pass().sent == 3
+    assert sorted(m["channel"] for m in slack.messages()) == ["C1", "C2", "C3"]
+    assert {(r.status, r.claimed_by) for r in _rows(db)} == {("sent", "survivor")}

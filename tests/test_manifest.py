@@ -31,7 +31,7 @@ SLASH_COMMANDS = ["/fit"]
 # Events fitbot registers handlers for: App Home tab and @mentions.
 BOT_EVENTS = {"app_home_opened", "app_mention"}
 # See the comment in manifest.yml for why each is needed and why nothing else is.
-BOT_SCOPES = {"commands", "chat:write", "channels:join", "app_mentions:read"}
+BOT_SCOPES = {"commands", "chat:write", "channels:join", "app_mentions:read", "users:read"}
 
 Manifest = dict[str, Any]
 

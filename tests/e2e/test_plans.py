@@ -242,3 +242,59 @@ def test_closing_every_item_completes_the_plan(fitbot, slack, db):
     assert plan.status == "completed"
     row = _rows(db, kind="plan_complete")[0]
     wait_for_row(db, row.id, "sent")
+
+
+def _bring_forward(db, **where) -> int:
+    """Make the first matching pending row due now, as if its day had come."""
+    with db.unit_of_work() as s:
+        query = select(OutboxMessage).where(OutboxMessage.status == "pending").order_by(OutboxMessage.due_at)
+        for column, value in where.items():
+            query = query.where(getattr(OutboxMessage, column) == value)
+        row = s.scalars(query.limit(1)).one()
+        row.due_at = utcnow() - timedelta(seconds=1)
+        return row.id
+
+
+def test_an_item_left_open_gets_one_reminder_in_thread_then_the_manager_hears(fitbot, slack, db):
+    _start(fitbot, start=TODAY - timedelta(days=3))
+    _settle(slack)
+    item_id, nudge = next(iter(_nudges(slack).items()))
+    subject = f"plan:{_items(db)[item_id].plan_id}:item:{item_id}"
+    follow_up = _bring_forward(db, subject=subject, kind="follow_up")
+    wait_for_row(db, follow_up, "sent")
+    reminder = slack.calls("chat.postMessage")[-1]
+    assert (reminder.params["channel"], reminder.params["thread_ts"]) == ("C0PLAN", nudge.response["ts"])
+    assert reminder.params["blocks"][0]["text"]["text"].startswith("<@U0MGR>, this one is still open.")
+    escalation = _bring_forward(db, subject=subject, kind="escalation")
+    wait_for_row(db, escalation, "sent")
+    dm = slack.calls("chat.postMessage")[-1]
+    assert dm.params["channel"] == "U0MGR"
+    assert "is still open after a reminder" in dm.params["blocks"][0]["text"]["text"]
+
+
+def test_weekly_digest_shows_progress(fitbot, slack, db):
+    _start(fitbot, start=TODAY - timedelta(days=3))
+    _settle(slack)
+    item_id, nudge = next(iter(_nudges(slack).items()))
+    fitbot.post(pp.click("plan_item_done", item_id, channel="C0PLAN", ts=nudge.response["ts"]))
+    slack.wait_for("chat.update")
+    digest = _bring_forward(db, kind="digest")
+    wait_for_row(db, digest, "sent")
+    text = slack.calls("chat.postMessage")[-1].params["blocks"][0]["text"]["text"]
+    total = len(_items(db))
+    assert text.startswith("*Weekly onboarding progress for <@U0ENG>*")
+    assert f"░ 1/{total}`" in text
+    assert f"Done or not applicable: 1 · open: {total - 1} · overdue: " in text
+
+
+def test_a_revoked_token_stops_sending_for_the_workspace(fitbot, slack, db):
+    slack.revoked_tokens.add("xoxb-e2e-token")
+    try:
+        _start(fitbot, start=TODAY - timedelta(days=10))
+        _settle(slack)
+        assert len(slack.calls("chat.postMessage")) == 1  # the first refusal stops the rest
+    finally:
+        slack.revoked_tokens.discard("xoxb-e2e-token")
+    rows = _rows(db)
+    assert {r.status for r in rows} == {"failed"}
+    assert {r.last_error for r in rows} >= {"token_revoked", "token_revoked (workspace token no longer valid)"}
