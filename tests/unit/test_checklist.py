@@ -40,3 +40,15 @@ def test_problems_name_the_field(edit, expected):
     with pytest.raises(ChecklistError) as info:
         parse(raw)
     assert any(expected in p for p in info.value.problems), info.value.problems
+
+
+def test_extras_must_name_real_triage_answers():
+    from bot.triage import questionnaire
+
+    raw = copy.deepcopy(RAW)
+    raw["extras"][0]["when"] = {"onboarding": ["contractor", "freelance"], "budget": ["low"]}
+    with pytest.raises(ChecklistError) as info:
+        checklist.check_against(parse(raw), questionnaire.load())
+    assert info.value.problems == ["extras[0].when.onboarding: no option(s) 'freelance'",
+                                   "extras[0].when: 'budget' is not a question in the questionnaire"]
+    checklist.check_against(C, questionnaire.load())  # the shipped files agree
