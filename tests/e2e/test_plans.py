@@ -298,3 +298,16 @@ def test_a_revoked_token_stops_sending_for_the_workspace(fitbot, slack, db):
     rows = _rows(db)
     assert {r.status for r in rows} == {"failed"}
     assert {r.last_error for r in rows} >= {"token_revoked", "token_revoked (workspace token no longer valid)"}
+
+
+def test_fit_plans_lists_active_plans_with_progress_only_to_the_asker(fitbot, slack, db):
+    _start(fitbot, start=TODAY + timedelta(days=14), engineer=None, engineer_name="Luis")
+    fitbot.post(sr.slash_command("plans", user_id="U0MGR", response_url=slack.response_url_for()))
+    (listed,) = slack.wait_for("response_url")
+    assert listed.params["response_type"] == "ephemeral"
+    (entry,) = listed.params["blocks"]
+    assert entry["text"]["text"].startswith("*Luis* in <#C0PLAN>\n`░░░░░░░░░░░░░░░░░░░░ 0/")
+    with db.unit_of_work() as s:
+        plan_id = s.scalars(select(Plan.id)).one()
+    assert [o["value"] for o in entry["accessory"]["options"]] == [f"pause:{plan_id}", f"cancel:{plan_id}",
+                                                                   f"move:{plan_id}"]
