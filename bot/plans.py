@@ -200,13 +200,15 @@ def close_item(db: Database, workspace: Workspace, item_id: int, status: str, us
         item = plans.get_item(session, workspace, item_id)
         if item is None:
             raise PlanError("This checklist item no longer exists.")
+        # Clicks on the plan's last two items can arrive together: taking the plan row first means the
+        # second sees the first's item closed, so exactly one of them completes the plan.
+        plan = plans.get_plan(session, workspace, item.plan_id, lock=True)
+        assert plan is not None
         if not plans.close_item(session, item, status, user_id):
             return Changed(message="Someone already closed this item.")
         subject = item_subject(item.plan_id, item.id)
         outbox.cancel_pending(session, workspace, subject_prefix=subject, reason=f"item {status} by {user_id}")
         ids = [_enqueue_item_update(session, workspace, item)]
-        plan = plans.get_plan(session, workspace, item.plan_id)
-        assert plan is not None
         if all(i.status != plans.OPEN for i in plans.items_of(session, plan.id)):
             plans.set_status(session, plan, plans.COMPLETED)
             outbox.cancel_pending(session, workspace, subject_prefix=plan_subject(plan.id), reason="plan complete")
@@ -224,10 +226,11 @@ def snooze_item(db: Database, workspace: Workspace, item_id: int, choice: str, u
         item = plans.get_item(session, workspace, item_id)
         if item is None:
             raise PlanError("This checklist item no longer exists.")
+        plan = plans.get_plan(session, workspace, item.plan_id, lock=True)
+        assert plan is not None
+        session.refresh(item)
         if item.status != plans.OPEN:
             return Changed(message="This item is already closed.")
-        plan = plans.get_plan(session, workspace, item.plan_id)
-        assert plan is not None
         until = schedule.snoozed_until(now, choice, nudge_time_of(plan), plan.timezone)
         plans.snooze_item(session, item, until)
         subject = item_subject(plan.id, item.id)
