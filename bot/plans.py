@@ -194,16 +194,24 @@ def can_manage(plan: Plan, user_id: str, *, is_admin: Callable[[], bool]) -> boo
     return user_id in (plan.created_by, plan.manager_user_id) or is_admin()
 
 
+def _locked_item(session: Session, workspace: Workspace, item_id: int) -> tuple[PlanItem, Plan]:
+    """The item and its plan, with the plan row locked for the rest of the transaction.
+
+    Clicks on a plan's last two items can arrive together: taking the plan row first means the second
+    sees the first's item closed, so exactly one of them completes the plan.
+    """
+    item = plans.get_item(session, workspace, item_id)
+    plan = plans.get_plan(session, workspace, item.plan_id, lock=True) if item else None
+    if item is None or plan is None:
+        raise PlanError("This checklist item no longer exists.")
+    session.refresh(item)
+    return item, plan
+
+
 def close_item(db: Database, workspace: Workspace, item_id: int, status: str, user_id: str) -> Changed:
     """Done or not applicable, from the nudge's buttons: stops its reminders and edits the nudge."""
     with db.unit_of_work() as session:
-        item = plans.get_item(session, workspace, item_id)
-        if item is None:
-            raise PlanError("This checklist item no longer exists.")
-        # Clicks on the plan's last two items can arrive together: taking the plan row first means the
-        # second sees the first's item closed, so exactly one of them completes the plan.
-        plan = plans.get_plan(session, workspace, item.plan_id, lock=True)
-        assert plan is not None
+        item, plan = _locked_item(session, workspace, item_id)
         if not plans.close_item(session, item, status, user_id):
             return Changed(message="Someone already closed this item.")
         subject = item_subject(item.plan_id, item.id)
@@ -223,12 +231,7 @@ def snooze_item(db: Database, workspace: Workspace, item_id: int, choice: str, u
         raise PlanError("Pick how long to snooze for.")
     now = utcnow()
     with db.unit_of_work() as session:
-        item = plans.get_item(session, workspace, item_id)
-        if item is None:
-            raise PlanError("This checklist item no longer exists.")
-        plan = plans.get_plan(session, workspace, item.plan_id, lock=True)
-        assert plan is not None
-        session.refresh(item)
+        item, plan = _locked_item(session, workspace, item_id)
         if item.status != plans.OPEN:
             return Changed(message="This item is already closed.")
         until = schedule.snoozed_until(now, choice, nudge_time_of(plan), plan.timezone)
