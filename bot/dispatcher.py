@@ -148,7 +148,8 @@ class Dispatcher:
                 outbox.mark_cancelled(session, row.id, self.owner, reason="no longer needed when it came due")
             else:
                 channel, ts, note = sent
-                outbox.mark_sent(session, row.id, self.owner, channel_id=channel, ts=ts, note=note)
+                if outbox.mark_sent(session, row.id, self.owner, channel_id=channel, ts=ts, note=note) and not note:
+                    self.kinds.get(row.kind, STORED).after_send(session, row, channel, ts)
                 result.sent += 1
         return None
 

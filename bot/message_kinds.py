@@ -35,6 +35,9 @@ class MessageKind(Protocol):
     def unreachable(self, session: Session, row: Claimed, error: str) -> SlackCall | None:
         """fitbot can't post in the row's channel: what to send instead (None: record the failure)."""
 
+    def after_send(self, session: Session, row: Claimed, channel: str, ts: str | None) -> None:
+        """Record what the sent message means, in the transaction that marks the row sent."""
+
 
 class StoredMessage:
     """The row's payload is the message; if the channel is closed to fitbot, the requester gets it by DM."""
@@ -46,3 +49,6 @@ class StoredMessage:
         if not row.fallback_user_id:
             return None
         return SlackCall(POST, {"channel": row.fallback_user_id, **fallback_dm(row.channel_id, error, row.payload)})
+
+    def after_send(self, session: Session, row: Claimed, channel: str, ts: str | None) -> None:
+        pass

@@ -1,8 +1,8 @@
-"""Rendering a plan's outbox rows at send time: nudges, reminders, edits, digests, notices."""
+"""Rendering a plan's outbox rows at send time: nudges, reminders, edits, digests, completion."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -10,7 +10,7 @@ from bot import plans as plan_flow
 from bot.message_kinds import POST, UPDATE, MessageKind, SlackCall
 from bot.onboarding.schedule import nudge_at
 from bot.presentation import plans as views
-from storage import outbox, plans
+from storage import plans
 from storage.models import Plan, PlanItem, utcnow
 from storage.outbox import Claimed
 from storage.triages import Workspace
@@ -26,19 +26,19 @@ def _load(session: Session, row: Claimed) -> tuple[Plan | None, PlanItem | None]
     return plan, item
 
 
-class _PlanKind:
-    """Shared rule: a plan message whose channel is closed to fitbot pauses the plan and tells its creator."""
-
-    def unreachable(self, session: Session, row: Claimed, error: str) -> SlackCall | None:
-        plan = plan_flow.pause_for_channel_problem(session, Workspace(row.team_id), row.payload["plan_id"], error)
-        if plan is None:
-            return None
-        return SlackCall(POST, {"channel": plan.created_by,
-                                **views.notice_message(views.channel_problem_notice(plan.channel_id, error))})
-
-
 def _open_in_active_plan(plan: Plan | None, item: PlanItem | None) -> bool:
     return plan is not None and item is not None and plan.status == plans.ACTIVE and item.status == plans.OPEN
+
+
+class _PlanKind:
+    """A plan message whose channel is closed to fitbot pauses the plan; its creator is told separately."""
+
+    def unreachable(self, session: Session, row: Claimed, error: str) -> SlackCall | None:
+        plan_flow.pause_for_channel_problem(session, Workspace(row.team_id), row.payload["plan_id"], error)
+        return None
+
+    def after_send(self, session: Session, row: Claimed, channel: str, ts: str | None) -> None:
+        pass
 
 
 class Nudge(_PlanKind):
@@ -46,23 +46,33 @@ class Nudge(_PlanKind):
         plan, item = _load(session, row)
         if not _open_in_active_plan(plan, item):
             return None
-        late = utcnow() - row.due_at > LATE_AFTER
+        # The time it was scheduled for, not the row's due time, which retries move.
+        due = datetime.fromisoformat(row.payload["due"])
         return SlackCall(POST, {"channel": plan.channel_id,
-                                **views.nudge_message(plan, item, due_at=row.due_at, late=late)})
+                                **views.nudge_message(plan, item, due_at=due, late=utcnow() - due > LATE_AFTER)})
+
+    def after_send(self, session: Session, row: Claimed, channel: str, ts: str | None) -> None:
+        _, item = _load(session, row)
+        if item is not None:
+            plans.record_nudge(item, channel, ts)
 
 
 class FollowUp(_PlanKind):
-    """One reminder in the nudge's thread (or on its own if the nudge never reached Slack)."""
+    """One reminder in the live nudge's thread (or on its own if the nudge never reached Slack)."""
 
     def render(self, session: Session, row: Claimed) -> SlackCall | None:
         plan, item = _load(session, row)
         if not _open_in_active_plan(plan, item):
             return None
-        nudge = outbox.latest_sent(session, Workspace(row.team_id), subject=row.subject or "", kind=plan_flow.NUDGE)
         args = {"channel": plan.channel_id, **views.follow_up_message(plan, item)}
-        if nudge is not None and nudge.sent_ts:
-            args.update(channel=nudge.sent_channel_id, thread_ts=nudge.sent_ts)
+        if item.nudge_ts:
+            args.update(channel=item.nudge_channel_id, thread_ts=item.nudge_ts)
         return SlackCall(POST, args)
+
+    def after_send(self, session: Session, row: Claimed, channel: str, ts: str | None) -> None:
+        _, item = _load(session, row)
+        if item is not None:
+            item.reminded_at = utcnow()
 
 
 class Escalation(_PlanKind):
@@ -74,17 +84,27 @@ class Escalation(_PlanKind):
             return None
         return SlackCall(POST, {"channel": plan.manager_user_id, **views.escalation_message(plan, item)})
 
+    def unreachable(self, session: Session, row: Claimed, error: str) -> SlackCall | None:
+        return None  # a DM that fails says nothing about the plan's channel
+
+    def after_send(self, session: Session, row: Claimed, channel: str, ts: str | None) -> None:
+        _, item = _load(session, row)
+        if item is not None:
+            item.escalated_at = utcnow()
+
 
 class ItemUpdate(_PlanKind):
-    """Edits the nudge in place after Done / Snooze / Not applicable."""
+    """Edits the clicked nudge in place after Done / Snooze / Not applicable."""
 
     def render(self, session: Session, row: Claimed) -> SlackCall | None:
         plan, item = _load(session, row)
-        nudge = outbox.latest_sent(session, Workspace(row.team_id), subject=row.subject or "", kind=plan_flow.NUDGE)
-        if plan is None or item is None or nudge is None or not nudge.sent_ts:
+        if plan is None or item is None:
             return None
         message = views.closed_nudge(plan, item, snoozed_by=row.payload.get("snoozed_by"))
-        return SlackCall(UPDATE, {"channel": nudge.sent_channel_id, "ts": nudge.sent_ts, **message})
+        return SlackCall(UPDATE, {"channel": row.channel_id, "ts": row.payload["ts"], **message})
+
+    def unreachable(self, session: Session, row: Claimed, error: str) -> SlackCall | None:
+        return None
 
 
 class Digest(_PlanKind):
@@ -92,14 +112,13 @@ class Digest(_PlanKind):
         plan, _ = _load(session, row)
         if plan is None or plan.status != plans.ACTIVE:
             return None
-        items = plans.items_of(session, plan.id)
-        done = sum(i.status != plans.OPEN for i in items)
-        now = utcnow()
-        at = plan_flow.nudge_time_of(plan)
-        overdue = sum(i.status == plans.OPEN and nudge_at(plan.start_date, i.offset_days, at, plan.timezone) < now
-                      for i in items)
+        items = plans.items_of(session, Workspace(row.team_id), plan.id)
+        now, at = utcnow(), plan_flow.nudge_time_of(plan)
+        open_items = [i for i in items if i.status == plans.OPEN]
+        overdue = sum(nudge_at(plan.start_date, i.offset_days, at, plan.timezone) < now
+                      and not (i.snoozed_until and i.snoozed_until > now) for i in open_items)
         return SlackCall(POST, {"channel": plan.channel_id, **views.digest_message(
-            plan, done=done, open_=len(items) - done, overdue=overdue, total=len(items))})
+            plan, done=len(items) - len(open_items), open_=len(open_items), overdue=overdue, total=len(items))})
 
 
 class Complete(_PlanKind):
@@ -107,8 +126,8 @@ class Complete(_PlanKind):
         plan, _ = _load(session, row)
         if plan is None:
             return None
-        return SlackCall(POST, {"channel": plan.channel_id,
-                                **views.complete_message(plan, len(plans.items_of(session, plan.id)))})
+        total = len(plans.items_of(session, Workspace(row.team_id), plan.id))
+        return SlackCall(POST, {"channel": plan.channel_id, **views.complete_message(plan, total)})
 
 
 PLAN_KINDS: dict[str, MessageKind] = {

@@ -1,13 +1,17 @@
 """Onboarding plans: starting one, scheduling its nudges in the outbox, and every change to it.
 
-Plain functions over storage and the onboarding schedule; Slack only appears as message kinds whose
-content bot.plan_messages renders when the dispatcher sends them, so a message always shows the
-plan as it is at that moment.
+The application layer over storage and the pure schedule (bot.onboarding). Slack only appears as
+outbox kinds that bot.plan_messages renders when the dispatcher sends them, so a message always shows
+the plan as it is then.
+
+Outbox keys carry the time a row is due: rescheduling cancels an item's or a plan's pending rows and
+queues them again, and a row queued again for the same time is the same row (revived), never a second one.
 """
 
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -18,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from bot.onboarding import schedule
 from bot.onboarding.checklist import Checklist
+from bot.presentation.plans import channel_problem_notice, notice_message
 from storage import outbox, plans
 from storage.db import Database
 from storage.models import Plan, PlanItem, utcnow
@@ -26,6 +31,7 @@ from storage.triages import Workspace
 # Outbox kinds a plan produces; bot.plan_messages renders each.
 NUDGE, FOLLOW_UP, ESCALATION, ITEM_UPDATE, DIGEST, COMPLETE = (
     "nudge", "follow_up", "escalation", "item_update", "digest", "plan_complete")
+NOTICE = "plan_notice"  # a finished message to the plan's creator (sent as stored)
 SNOOZE_CHOICES = ("day", "week")
 TIME_PATTERN = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 MAX_PAST_START = timedelta(days=120)
@@ -61,28 +67,31 @@ def plan_subject(plan_id: int) -> str:
 
 
 def item_subject(plan_id: int, item_id: int) -> str:
-    return f"plan:{plan_id}:item:{item_id}"
+    """Ends with ':' so that cancelling item 1's rows never touches item 10's."""
+    return f"plan:{plan_id}:item:{item_id}:"
 
 
 def check_request(raw: Mapping[str, Any], today: date) -> tuple[PlanRequest | None, dict[str, str]]:
     """Validate the plan form; errors are keyed by the modal's block ids."""
     errors: dict[str, str] = {}
     engineer_user, engineer_name = raw.get("engineer_user"), (raw.get("engineer_name") or "").strip()
+    manager, buddy = raw.get("manager_user"), raw.get("buddy_user")
     if not engineer_user and not engineer_name:
         errors["engineer_user"] = "Pick the engineer, or type their name below if they are not in Slack yet."
     if len(engineer_name) > 120:
         errors["engineer_name"] = f"Keep this to 120 characters (it has {len(engineer_name)})."
-    if not raw.get("manager_user"):
+    if not manager:
         errors["manager_user"] = "Pick the client's engineering manager."
-    elif raw.get("manager_user") == engineer_user:
+    elif manager == engineer_user:
         errors["manager_user"] = "The manager and the engineer must be different people."
+    if buddy and buddy in (engineer_user, manager):
+        errors["buddy_user"] = "The buddy is a third person: leave it empty if there is none."
     if not raw.get("channel"):
         errors["channel"] = "Pick the channel for the nudges."
     start = _parse_date(raw.get("start_date"))
-    if start is None:
-        errors["start_date"] = "Pick the engineer's first day."
-    elif not today - MAX_PAST_START <= start <= today + MAX_FUTURE_START:
-        errors["start_date"] = "Pick a first day within the past four months or the coming year."
+    start_problem = check_start(start, today)
+    if start_problem:
+        errors["start_date"] = start_problem
     zone = raw.get("timezone") or ""
     try:
         ZoneInfo(zone)
@@ -91,19 +100,26 @@ def check_request(raw: Mapping[str, Any], today: date) -> tuple[PlanRequest | No
     nudge_time = raw.get("nudge_time") or ""
     if not TIME_PATTERN.match(nudge_time):
         errors["nudge_time"] = "Pick the time of day for nudges."
-    if errors:
+    if errors or start is None:
         return None, errors
-    assert start is not None
     return PlanRequest(
         engineer_user_id=engineer_user or None,
         engineer_name=engineer_name or None,
-        manager_user_id=raw["manager_user"],
-        buddy_user_id=raw.get("buddy_user") or None,
+        manager_user_id=manager,
+        buddy_user_id=buddy or None,
         channel_id=raw["channel"],
         start_date=start,
         timezone=zone,
         nudge_time=nudge_time,
     ), {}
+
+
+def check_start(start: date | None, today: date) -> str | None:
+    if start is None:
+        return "Pick the engineer's first day."
+    if not today - MAX_PAST_START <= start <= today + MAX_FUTURE_START:
+        return "Pick a first day within the past four months or the coming year."
+    return None
 
 
 def _parse_date(value: Any) -> date | None:
@@ -128,7 +144,10 @@ def start_plan(
     with db.unit_of_work() as session:
         plan_id = plans.insert_plan(session, workspace, view_id=view_id, values={
             "triage_id": triage_id, "created_by": created_by, "checklist_version": checklist.version,
-            **request.__dict__,
+            "engineer_user_id": request.engineer_user_id, "engineer_name": request.engineer_name,
+            "manager_user_id": request.manager_user_id, "buddy_user_id": request.buddy_user_id,
+            "channel_id": request.channel_id, "start_date": request.start_date, "timezone": request.timezone,
+            "nudge_time": request.nudge_time,
         })
         if plan_id is None:
             return Changed(message="This plan was already started.")
@@ -138,7 +157,7 @@ def start_plan(
         ])
         plan = plans.get_plan(session, workspace, plan_id)
         assert plan is not None
-        due = _schedule(session, workspace, plan, items, utcnow(), fresh=True)
+        due = _schedule(session, workspace, plan, items, utcnow(), digests=True)
     return Changed(due, f"Onboarding plan started with {len(items)} checklist items. "
                         f"Nudges will appear in <#{request.channel_id}> on their days.")
 
@@ -149,49 +168,60 @@ def nudge_time_of(plan: Plan) -> time:
 
 
 def _schedule(session: Session, workspace: Workspace, plan: Plan, items: list[PlanItem], now: datetime,
-              *, fresh: bool) -> list[int]:
-    """Queue every open item's nudge, follow-up and escalation, and the weekly digests; ids due now."""
-    at, zone, gen = nudge_time_of(plan), plan.timezone, plan.generation
+              *, digests: bool) -> list[int]:
+    """Queue each open item's next step (nudge, reminder, escalation) and, with `digests`, the weekly
+    digests still ahead; returns the ids of rows already due."""
+    at, zone = nudge_time_of(plan), plan.timezone
     today = schedule.local_day(now, zone)
     queued: list[tuple[int | None, datetime]] = []
 
-    def add(kind: str, key: str, due: datetime, subject: str, payload: dict[str, Any], channel: str) -> None:
-        row_id = outbox.enqueue(session, workspace, dedupe_key=f"plan:{plan.id}:g{gen}:{key}", kind=kind,
-                                channel_id=channel, payload=payload, fallback_user_id=plan.created_by,
-                                due_at=due, subject=subject)
-        queued.append((row_id, due))
+    def add(kind: str, key: str, due: datetime, subject: str, channel: str, **payload: Any) -> None:
+        # An overdue row is due now: its key then differs from any earlier row for the same step, which
+        # may have been sent already; the payload keeps the time it was meant for (for "late" notes).
+        send_at = max(due, now)
+        row_id = outbox.enqueue(
+            session, workspace, dedupe_key=f"plan:{plan.id}:{key}:{send_at:%Y%m%dT%H%M%S}", kind=kind,
+            channel_id=channel, payload={"plan_id": plan.id, "due": due.isoformat(), **payload},
+            fallback_user_id=plan.created_by, due_at=send_at, subject=subject)
+        queued.append((row_id, send_at))
 
     for item in items:
         if item.status != plans.OPEN:
             continue
         subject = item_subject(plan.id, item.id)
-        payload = {"plan_id": plan.id, "item_id": item.id}
-        already_nudged = not fresh and outbox.latest_sent(session, workspace, subject=subject, kind=NUDGE)
-        if item.snoozed_until and item.snoozed_until > now:
-            nudge = item.snoozed_until
-        elif already_nudged:
-            nudge = None  # the nudge is out; only its reminders are due again
+        if item.nudge_ts is None:  # no nudge with live buttons: (re)nudge on its day, or now if overdue
+            if item.snoozed_until and item.snoozed_until > now:
+                nudge = item.snoozed_until
+            else:
+                nudge = schedule.nudge_at(plan.start_date, item.offset_days, at, zone)
+            add(NUDGE, f"nudge:{item.id}", nudge, subject, plan.channel_id, item_id=item.id)
+            # Reminders count from the day the nudge really goes out, so a late plan doesn't nag at once.
+            base = max(schedule.local_day(nudge, zone), today)
         else:
-            nudge = schedule.nudge_at(plan.start_date, item.offset_days, at, zone)
-        if nudge is not None:
-            add(NUDGE, f"nudge:{item.id}", nudge, subject, payload, plan.channel_id)
-        # Reminders count from the day the nudge really goes out, so a late plan doesn't nag at once.
-        base = max(schedule.local_day(nudge, zone), today) if nudge else today
-        add(FOLLOW_UP, f"follow_up:{item.id}", schedule.follow_up_at(base, at, zone), subject, payload,
-            plan.channel_id)
-        add(ESCALATION, f"escalation:{item.id}", schedule.escalate_at(base, at, zone), subject, payload,
-            plan.manager_user_id)
-    last_offset = max((item.offset_days for item in items), default=0)
-    for day in schedule.digest_days(plan.start_date, last_offset):
-        if day >= today:
-            add(DIGEST, f"digest:{day.isoformat()}", schedule.at_local(day, at, zone), plan_subject(plan.id),
-                {"plan_id": plan.id}, plan.channel_id)
+            base = schedule.local_day(item.nudged_at or now, zone)
+        if item.reminded_at is None:
+            add(FOLLOW_UP, f"follow_up:{item.id}", schedule.follow_up_at(base, at, zone), subject,
+                plan.channel_id, item_id=item.id)
+        if item.escalated_at is None:
+            add(ESCALATION, f"escalation:{item.id}", schedule.escalate_at(base, at, zone), subject,
+                plan.manager_user_id, item_id=item.id)
+    if digests:
+        last_offset = max((item.offset_days for item in items), default=0)
+        for day in schedule.digest_days(plan.start_date, last_offset):
+            due = schedule.at_local(day, at, zone)
+            if due > now:
+                add(DIGEST, "digest", due, plan_subject(plan.id), plan.channel_id)
     return [row_id for row_id, due in queued if row_id is not None and due <= now]
 
 
 def can_manage(plan: Plan, user_id: str, *, is_admin: Callable[[], bool]) -> bool:
     """The plan's creator, its manager, or a workspace admin (asked only when needed: it costs a Slack call)."""
     return user_id in (plan.created_by, plan.manager_user_id) or is_admin()
+
+
+def refusal(plan: Plan) -> str:
+    return (f"Only <@{plan.created_by}> (who started it), <@{plan.manager_user_id}> (the manager) or a "
+            "workspace admin can change this plan.")
 
 
 def _locked_item(session: Session, workspace: Workspace, item_id: int) -> tuple[PlanItem, Plan]:
@@ -205,19 +235,22 @@ def _locked_item(session: Session, workspace: Workspace, item_id: int) -> tuple[
     if item is None or plan is None:
         raise PlanError("This checklist item no longer exists.")
     session.refresh(item)
+    if plan.status in (plans.CANCELLED, plans.COMPLETED):
+        raise PlanError(f"This onboarding plan is {plan.status}; its checklist can't change any more.")
     return item, plan
 
 
-def close_item(db: Database, workspace: Workspace, item_id: int, status: str, user_id: str) -> Changed:
-    """Done or not applicable, from the nudge's buttons: stops its reminders and edits the nudge."""
+def close_item(db: Database, workspace: Workspace, item_id: int, status: str, user_id: str,
+               message: tuple[str, str]) -> Changed:
+    """Done or not applicable, from the nudge's buttons: stops its reminders and edits `message` (channel, ts)."""
     with db.unit_of_work() as session:
         item, plan = _locked_item(session, workspace, item_id)
         if not plans.close_item(session, item, status, user_id):
             return Changed(message="Someone already closed this item.")
-        subject = item_subject(item.plan_id, item.id)
-        outbox.cancel_pending(session, workspace, subject_prefix=subject, reason=f"item {status} by {user_id}")
-        ids = [_enqueue_item_update(session, workspace, item)]
-        if all(i.status != plans.OPEN for i in plans.items_of(session, plan.id)):
+        outbox.cancel_pending(session, workspace, subject_prefix=item_subject(plan.id, item.id),
+                              reason=f"item {status} by {user_id}")
+        ids = [_enqueue_item_update(session, workspace, item, message)]
+        if all(i.status != plans.OPEN for i in plans.items_of(session, workspace, plan.id)):
             plans.set_status(session, plan, plans.COMPLETED)
             outbox.cancel_pending(session, workspace, subject_prefix=plan_subject(plan.id), reason="plan complete")
             ids.append(outbox.enqueue(session, workspace, dedupe_key=f"plan:{plan.id}:complete", kind=COMPLETE,
@@ -226,7 +259,8 @@ def close_item(db: Database, workspace: Workspace, item_id: int, status: str, us
     return Changed([i for i in ids if i is not None])
 
 
-def snooze_item(db: Database, workspace: Workspace, item_id: int, choice: str, user_id: str) -> Changed:
+def snooze_item(db: Database, workspace: Workspace, item_id: int, choice: str, user_id: str,
+                message: tuple[str, str]) -> Changed:
     if choice not in SNOOZE_CHOICES:
         raise PlanError("Pick how long to snooze for.")
     now = utcnow()
@@ -234,35 +268,34 @@ def snooze_item(db: Database, workspace: Workspace, item_id: int, choice: str, u
         item, plan = _locked_item(session, workspace, item_id)
         if item.status != plans.OPEN:
             return Changed(message="This item is already closed.")
-        until = schedule.snoozed_until(now, choice, nudge_time_of(plan), plan.timezone)
-        plans.snooze_item(session, item, until)
-        subject = item_subject(plan.id, item.id)
-        outbox.cancel_pending(session, workspace, subject_prefix=subject, reason=f"snoozed by {user_id}")
-        ids = [_enqueue_item_update(session, workspace, item, snoozed_by=user_id)]
-        plan.generation += 1  # the snoozed nudge and its reminders get fresh keys
-        ids += _schedule(session, workspace, plan, [item], now, fresh=True)
+        plans.snooze_item(item, schedule.snoozed_until(now, choice, nudge_time_of(plan), plan.timezone))
+        outbox.cancel_pending(session, workspace, subject_prefix=item_subject(plan.id, item.id),
+                              reason=f"snoozed by {user_id}")
+        ids = [_enqueue_item_update(session, workspace, item, message, snoozed_by=user_id)]
+        ids += _schedule(session, workspace, plan, [item], now, digests=False)
     return Changed([i for i in ids if i is not None])
 
 
-def _enqueue_item_update(session: Session, workspace: Workspace, item: PlanItem, snoozed_by: str | None = None
-                         ) -> int | None:
-    stamp = utcnow().strftime("%Y%m%d%H%M%S%f")
-    return outbox.enqueue(session, workspace, dedupe_key=f"plan:{item.plan_id}:update:{item.id}:{stamp}",
-                          kind=ITEM_UPDATE, channel_id="", subject=item_subject(item.plan_id, item.id),
-                          payload={"plan_id": item.plan_id, "item_id": item.id, "snoozed_by": snoozed_by})
+def _enqueue_item_update(session: Session, workspace: Workspace, item: PlanItem, message: tuple[str, str],
+                         snoozed_by: str | None = None) -> int | None:
+    """An edit of the clicked nudge; every click is its own edit, hence the unique key."""
+    channel, ts = message
+    return outbox.enqueue(session, workspace, dedupe_key=f"plan:{item.plan_id}:update:{item.id}:{uuid.uuid4().hex}",
+                          kind=ITEM_UPDATE, channel_id=channel, subject=item_subject(item.plan_id, item.id),
+                          payload={"plan_id": item.plan_id, "item_id": item.id, "ts": ts, "snoozed_by": snoozed_by})
 
 
 def change_plan(db: Database, workspace: Workspace, plan_id: int, user_id: str, *, is_admin: Callable[[], bool],
                 action: str, start_date: date | None = None) -> Changed:
     """pause | resume | cancel | move (to `start_date`), for the plan's creator, its manager or an admin."""
+    check_may_change(db, workspace, plan_id, user_id, is_admin=is_admin)  # the Slack call happens before any lock
+    if action == "move" and (problem := check_start(start_date, utcnow().date())):
+        raise PlanError(problem)
     now = utcnow()
     with db.unit_of_work() as session:
         plan = plans.get_plan(session, workspace, plan_id, lock=True)
         if plan is None:
             raise PlanError("That plan no longer exists.")
-        if not can_manage(plan, user_id, is_admin=is_admin):
-            raise PlanError(f"Only <@{plan.created_by}> (who started it), <@{plan.manager_user_id}> (the manager) "
-                            "or a workspace admin can change this plan.")
         if plan.status in (plans.CANCELLED, plans.COMPLETED):
             raise PlanError(f"This plan is {plan.status}; it can't be changed any more.")
         subject = plan_subject(plan.id)
@@ -281,23 +314,35 @@ def change_plan(db: Database, workspace: Workspace, plan_id: int, user_id: str, 
                 return Changed(message="The plan is not paused.")
             plans.set_status(session, plan, plans.ACTIVE)
         elif action == "move":
-            if start_date is None:
-                raise PlanError("Pick the new first day.")
+            assert start_date is not None
             plan.start_date = start_date
         else:
             raise PlanError(f"Unknown change {action!r}.")
         outbox.cancel_pending(session, workspace, subject_prefix=subject, reason=f"rescheduled ({action})")
-        plan.generation += 1
-        due = _schedule(session, workspace, plan, plans.items_of(session, plan.id), now, fresh=False)
-        word = "resumed" if action == "resume" else f"moved to {start_date:%a %d %b %Y}"
+        due = _schedule(session, workspace, plan, plans.items_of(session, workspace, plan.id), now, digests=True)
+        word = "resumed" if action == "resume" else f"moved to {plan.start_date:%a %d %b %Y}"
         return Changed(due, f"Plan {word}; pending nudges rescheduled.")
 
 
-def pause_for_channel_problem(session: Session, workspace: Workspace, plan_id: int, error: str) -> Plan | None:
-    """The plan's channel is gone or closed to fitbot: stop the plan until someone fixes it and resumes."""
-    plan = plans.get_plan(session, workspace, plan_id)
+def check_may_change(db: Database, workspace: Workspace, plan_id: int, user_id: str, *,
+                     is_admin: Callable[[], bool]) -> Plan:
+    """The plan, if `user_id` may change it; PlanError with the refusal otherwise."""
+    with db.unit_of_work() as session:
+        plan = plans.get_plan(session, workspace, plan_id)
+    if plan is None:
+        raise PlanError("That plan no longer exists.")
+    if not can_manage(plan, user_id, is_admin=is_admin):
+        raise PlanError(refusal(plan))
+    return plan
+
+
+def pause_for_channel_problem(session: Session, workspace: Workspace, plan_id: int, error: str) -> None:
+    """The plan's channel is gone or closed to fitbot: stop the plan and tell its creator how to fix it."""
+    plan = plans.get_plan(session, workspace, plan_id, lock=True)
     if plan is None or plan.status != plans.ACTIVE:
-        return None
+        return
     plans.set_status(session, plan, plans.PAUSED, f"channel problem: {error}")
     outbox.cancel_pending(session, workspace, subject_prefix=plan_subject(plan.id), reason=f"plan paused: {error}")
-    return plan
+    outbox.enqueue(session, workspace, dedupe_key=f"plan:{plan.id}:notice:{uuid.uuid4().hex}", kind=NOTICE,
+                   channel_id=plan.created_by,
+                   payload=notice_message(channel_problem_notice(plan.channel_id, error)))

@@ -7,7 +7,6 @@ import logging
 
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from bot import plans as plan_flow
 from bot.presentation.ids import (
@@ -19,7 +18,7 @@ from bot.presentation.ids import (
 )
 from bot.presentation.plans import move_start_modal
 from bot.services import Services, workspace_of
-from bot.slack_errors import TRANSPORT_ERRORS
+from bot.slack_users import is_workspace_admin
 from handlers.replies import open_modal, open_plan_modal, tell_user
 from storage import plans, triages
 
@@ -57,11 +56,17 @@ def item_not_applicable(ack: Ack, body: dict, action: dict, context: BoltContext
     _close(ack, body, action, context, respond, plans.NOT_APPLICABLE)
 
 
+def _clicked_message(body: dict) -> tuple[str, str]:
+    """(channel, ts) of the message whose button was clicked: the nudge to edit."""
+    container = body.get("container") or {}
+    return container.get("channel_id") or (body.get("channel") or {}).get("id", ""), container.get("message_ts", "")
+
+
 def _close(ack: Ack, body: dict, action: dict, context: BoltContext, respond: Respond, status: str) -> None:
     ack()
     item_id = _number(action.get("value"))
     _apply(context, respond, lambda s: plan_flow.close_item(s.db, workspace_of(context), item_id, status,
-                                                              body["user"]["id"]), item_id)
+                                                              body["user"]["id"], _clicked_message(body)), item_id)
 
 
 def item_snooze(ack: Ack, body: dict, action: dict, context: BoltContext, respond: Respond) -> None:
@@ -69,7 +74,7 @@ def item_snooze(ack: Ack, body: dict, action: dict, context: BoltContext, respon
     item, _, choice = ((action.get("selected_option") or {}).get("value") or "").partition(":")
     item_id = _number(item)
     _apply(context, respond, lambda s: plan_flow.snooze_item(s.db, workspace_of(context), item_id, choice,
-                                                               body["user"]["id"]), item_id)
+                                                               body["user"]["id"], _clicked_message(body)), item_id)
 
 
 def manage_plan(ack: Ack, body: dict, action: dict, client: WebClient, context: BoltContext,
@@ -80,14 +85,17 @@ def manage_plan(ack: Ack, body: dict, action: dict, client: WebClient, context: 
     plan_id = _number(plan)
     user_id = body["user"]["id"]
     if what == "move" and plan_id is not None:
-        with services.db.unit_of_work() as session:
-            found = plans.get_plan(session, workspace_of(context), plan_id)
-        if found is not None:
-            open_modal(client, body["trigger_id"], move_start_modal(found), respond, "the form")
+        try:
+            found = plan_flow.check_may_change(services.db, workspace_of(context), plan_id, user_id,
+                                               is_admin=lambda: is_workspace_admin(client, user_id))
+        except plan_flow.PlanError as exc:
+            tell_user(respond, str(exc))
             return
+        open_modal(client, body["trigger_id"], move_start_modal(found), respond, "the form")
+        return
     _apply(context, respond, lambda s: plan_flow.change_plan(
-        s.db, workspace_of(context), plan_id, user_id, is_admin=lambda: is_admin(client, user_id), action=what),
-        plan_id, show=True)
+        s.db, workspace_of(context), plan_id, user_id, is_admin=lambda: is_workspace_admin(client, user_id),
+        action=what), plan_id, show=True)
 
 
 def _apply(context: BoltContext, respond: Respond, change, target: int | None, *, show: bool = False) -> None:
@@ -106,12 +114,3 @@ def _apply(context: BoltContext, respond: Respond, change, target: int | None, *
     if changed.send_now:
         services.dispatcher.send_now(changed.send_now)
 
-
-def is_admin(client: WebClient, user_id: str) -> bool:
-    """Workspace admins and owners may change any plan (users.info, scope users:read)."""
-    try:
-        user = client.users_info(user=user_id)["user"]
-    except (SlackApiError, *TRANSPORT_ERRORS) as exc:
-        log.warning("users.info failed for %s: %s", user_id, exc)
-        return False
-    return bool(user.get("is_admin") or user.get("is_owner"))

@@ -13,6 +13,7 @@ from slack_sdk.errors import SlackApiError
 from bot.presentation.plans import plan_modal
 from bot.services import Services
 from bot.slack_errors import TRANSPORT_ERRORS, error_code
+from bot.triage.overlap import REGIONS
 from storage.models import Triage
 
 log = logging.getLogger(__name__)
@@ -33,7 +34,8 @@ def open_plan_modal(services: Services, client: WebClient, trigger_id: str, resp
                     triage: Triage | None = None) -> None:
     """The onboarding plan form, prefilled from the triage it starts from (if any)."""
     zones = [(o.value, o.label) for o in services.questionnaire.question("timezone").options]
-    meta = {"channel_id": channel_id, **({"triage_id": triage.id} if triage else {})}
+    zones += [(r.timezone, r.name) for r in REGIONS if r.nearshore]  # teams may sit in Latin America too
+    meta = {"triage_id": triage.id} if triage else {}
     view = plan_modal(timezones=zones, metadata=meta, company=triage.company if triage else None,
                       channel_id=channel_id, timezone=(triage.answers.get("timezone") if triage else None),
                       start=date.today() + timedelta(days=7))

@@ -26,8 +26,8 @@ from bot.presentation.plans import notice_view, parse_plan_form
 from bot.presentation.triage import parse_submission, submitted_view
 from bot.record_triage import record_triage
 from bot.services import Services, workspace_of
+from bot.slack_users import is_workspace_admin
 from bot.triage.engine import recommend
-from handlers.actions import is_admin
 from storage import triages
 
 log = logging.getLogger(__name__)
@@ -107,9 +107,20 @@ def submit_move(ack: Ack, body: dict, view: dict, client: WebClient, context: Bo
         ack(response_action="errors", errors={"start_date": "Pick the new first day."})
         return
     user_id = body["user"]["id"]
+    workspace = workspace_of(context)
+    def may() -> bool:
+        return is_workspace_admin(client, user_id)
+
     try:
-        changed = plan_flow.change_plan(services.db, workspace_of(context), plan_id, user_id,
-                                        is_admin=lambda: is_admin(client, user_id), action="move", start_date=start)
+        plan_flow.check_may_change(services.db, workspace, plan_id, user_id, is_admin=may)
+    except plan_flow.PlanError:
+        # Modal errors are plain text (no mentions), so this one names roles rather than people.
+        ack(response_action="errors", errors={"start_date": "Only the plan's creator, its manager or a workspace "
+                                                            "admin can change this plan."})
+        return
+    try:
+        changed = plan_flow.change_plan(services.db, workspace, plan_id, user_id, is_admin=may, action="move",
+                                        start_date=start)
     except plan_flow.PlanError as exc:
         ack(response_action="errors", errors={"start_date": str(exc)})
         return

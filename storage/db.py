@@ -10,17 +10,27 @@ from sqlalchemy.orm import Session, sessionmaker
 
 
 def make_engine(url: str) -> Engine:
-    """Build the engine; SQLite gets WAL and a busy timeout so threads wait instead of failing."""
+    """Build the engine; SQLite gets WAL and a busy timeout so threads wait instead of failing.
+
+    SQLite transactions start with BEGIN IMMEDIATE: the write lock is taken at the start, so a unit of
+    work reads and writes one consistent state, the way row locks (FOR UPDATE) make it on PostgreSQL.
+    pysqlite would otherwise begin only at the first write, after the reads a decision was based on.
+    """
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record) -> None:
+            dbapi_conn.isolation_level = None  # transactions are begun by the listener below
             cursor = dbapi_conn.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn) -> None:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, pool_size=10, max_overflow=30, pool_pre_ping=True)

@@ -126,8 +126,6 @@ class Plan(Base):
     status: Mapped[str] = mapped_column(String(16), default="active")
     status_reason: Mapped[str | None] = mapped_column(Text)
     checklist_version: Mapped[str] = mapped_column(String(32))
-    # Bumped whenever the schedule is rebuilt (pause/resume, new start date), so old outbox rows are told apart.
-    generation: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -148,5 +146,12 @@ class PlanItem(Base):
     text: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16), default="open")  # open | done | not_applicable
     snoozed_until: Mapped[datetime | None]
+    # The posted nudge whose buttons are live (cleared by a snooze, which edits the buttons away).
+    nudge_channel_id: Mapped[str | None] = mapped_column(String(32))
+    nudge_ts: Mapped[str | None] = mapped_column(String(32))
+    nudged_at: Mapped[datetime | None]
+    # Each nudge gets one reminder in its thread and one escalation to the manager, not one per rebuild.
+    reminded_at: Mapped[datetime | None]
+    escalated_at: Mapped[datetime | None]
     closed_by: Mapped[str | None] = mapped_column(String(32))
     closed_at: Mapped[datetime | None]

@@ -14,11 +14,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from storage.models import OutboxMessage, utcnow
 from storage.triages import Workspace
-from storage.upsert import insert_unless_exists
 
 PENDING, SENDING, SENT, FAILED, CANCELLED = "pending", "sending", "sent", "failed", "cancelled"
 
@@ -48,7 +48,11 @@ def enqueue(
     due_at: datetime | None = None,
     subject: str | None = None,
 ) -> int | None:
-    """Add a row in the caller's transaction; None if `dedupe_key` was already queued in this workspace."""
+    """Add a row in the caller's transaction; None if `dedupe_key` was already queued in this workspace.
+
+    A row with the same key that was cancelled comes back to life with the new due time and payload:
+    rescheduling cancels a plan's pending rows and queues them again, often unchanged.
+    """
     now = utcnow()
     values = {
         "team_id": workspace.team_id,
@@ -64,7 +68,16 @@ def enqueue(
         "attempts": 0,
         "created_at": now,
     }
-    return insert_unless_exists(session, OutboxMessage.__table__, values, ["team_id", "dedupe_key"])
+    table = OutboxMessage.__table__
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(table).values(**values)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["team_id", "dedupe_key"],
+        set_={"status": PENDING, "due_at": stmt.excluded.due_at, "payload": stmt.excluded.payload,
+              "channel_id": stmt.excluded.channel_id, "attempts": 0, "last_error": None},
+        where=table.c.status == CANCELLED,
+    ).returning(table.c.id)
+    return session.execute(stmt).scalar_one_or_none()
 
 
 def _claimable(now: datetime):
@@ -117,17 +130,15 @@ def mark_cancelled(session: Session, row_id: int, owner: str, *, reason: str) ->
     return _finish(session, row_id, owner, status=CANCELLED, last_error=reason)
 
 
-def cancel_pending(session: Session, workspace: Workspace, *, subject_prefix: str, kinds: Iterable[str] | None = None,
-                   reason: str) -> int:
-    """Cancel rows not yet claimed whose subject starts with `subject_prefix` (optionally only some kinds)."""
-    query = update(OutboxMessage).where(
-        OutboxMessage.team_id == workspace.team_id,
-        OutboxMessage.subject.startswith(subject_prefix, autoescape=True),
-        OutboxMessage.status == PENDING,
-    )
-    if kinds is not None:
-        query = query.where(OutboxMessage.kind.in_(list(kinds)))
-    return session.execute(query.values(status=CANCELLED, last_error=reason)).rowcount
+def cancel_pending(session: Session, workspace: Workspace, *, subject_prefix: str, reason: str) -> int:
+    """Cancel rows not yet claimed whose subject starts with `subject_prefix`."""
+    return session.execute(
+        update(OutboxMessage).where(
+            OutboxMessage.team_id == workspace.team_id,
+            OutboxMessage.subject.startswith(subject_prefix, autoescape=True),
+            OutboxMessage.status == PENDING,
+        ).values(status=CANCELLED, last_error=reason)
+    ).rowcount
 
 
 def latest_sent(session: Session, workspace: Workspace, *, subject: str, kind: str) -> OutboxMessage | None:

@@ -21,7 +21,7 @@ def insert_plan(session: Session, workspace: Workspace, *, view_id: str, values:
     """Store a plan; None when this modal was already submitted."""
     now = utcnow()
     row = {**values, "team_id": workspace.team_id, "enterprise_id": workspace.enterprise_id, "view_id": view_id,
-           "status": ACTIVE, "generation": 1, "created_at": now, "updated_at": now}
+           "status": ACTIVE, "created_at": now, "updated_at": now}
     return insert_unless_exists(session, Plan.__table__, row, ["team_id", "view_id"])
 
 
@@ -45,9 +45,10 @@ def get_item(session: Session, workspace: Workspace, item_id: int) -> PlanItem |
     ).one_or_none()
 
 
-def items_of(session: Session, plan_id: int) -> list[PlanItem]:
+def items_of(session: Session, workspace: Workspace, plan_id: int) -> list[PlanItem]:
     return list(session.scalars(
-        select(PlanItem).where(PlanItem.plan_id == plan_id).order_by(PlanItem.offset_days, PlanItem.id)
+        select(PlanItem).where(PlanItem.plan_id == plan_id, PlanItem.team_id == workspace.team_id)
+        .order_by(PlanItem.offset_days, PlanItem.id)
     ))
 
 
@@ -61,8 +62,15 @@ def close_item(session: Session, item: PlanItem, status: str, user_id: str) -> b
     return result.rowcount == 1
 
 
-def snooze_item(session: Session, item: PlanItem, until: datetime) -> None:
+def snooze_item(item: PlanItem, until: datetime) -> None:
+    """The item waits until `until`; its current nudge loses its buttons, so a new cycle starts then."""
     item.snoozed_until = until
+    item.nudge_channel_id = item.nudge_ts = None
+    item.nudged_at = item.reminded_at = item.escalated_at = None
+
+
+def record_nudge(item: PlanItem, channel_id: str, ts: str | None) -> None:
+    item.nudge_channel_id, item.nudge_ts, item.nudged_at = channel_id, ts, utcnow()
 
 
 def set_status(session: Session, plan: Plan, status: str, reason: str | None = None) -> None:

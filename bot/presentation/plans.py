@@ -12,8 +12,9 @@ from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
     ButtonElement,
-    ChannelSelectElement,
     ContextBlock,
+    ConversationFilter,
+    ConversationSelectElement,
     DatePickerElement,
     InputBlock,
     MarkdownTextObject,
@@ -41,6 +42,7 @@ from storage.models import Plan, PlanItem
 
 SECTION_LIMIT = 3000
 BAR_WIDTH = 20
+MAX_LISTED = 45
 ROLE_LABEL = {"manager": "manager", "buddy": "buddy", "engineer": "engineer", "firm": "engagement lead"}
 STATUS_WORD = {"done": "Done", "not_applicable": "Not applicable"}
 
@@ -79,8 +81,9 @@ def plan_modal(*, timezones: Sequence[tuple[str, str]], metadata: Mapping[str, A
         field("buddy_user", "Buddy", UserSelectElement(action_id=ANSWER_ACTION_ID, placeholder="A teammate"),
               optional=True,
               hint="A teammate who answers day-to-day questions. Without one, the manager gets those items."),
-        field("channel", "Channel for nudges",
-              ChannelSelectElement(action_id=ANSWER_ACTION_ID, initial_channel=channel_id)),
+        field("channel", "Channel for nudges", ConversationSelectElement(
+            action_id=ANSWER_ACTION_ID, initial_conversation=channel_id, placeholder="Public or private channel",
+            filter=ConversationFilter(include=["public", "private"], exclude_bot_users=True))),
         field("start_date", "First day", DatePickerElement(action_id=ANSWER_ACTION_ID, initial_date=start.isoformat())),
         field("timezone", "Team's timezone", StaticSelectElement(
             action_id=ANSWER_ACTION_ID, options=zone_options, initial_option=initial_zone, placeholder="Choose one")),
@@ -94,7 +97,7 @@ def plan_modal(*, timezones: Sequence[tuple[str, str]], metadata: Mapping[str, A
 def parse_plan_form(state_values: Mapping[str, Any]) -> dict[str, str | None]:
     """The plan form's answers from `view.state.values`, keyed by block id."""
     keys = {"engineer_user": "selected_user", "engineer_name": "value", "manager_user": "selected_user",
-            "buddy_user": "selected_user", "channel": "selected_channel", "start_date": "selected_date",
+            "buddy_user": "selected_user", "channel": "selected_conversation", "start_date": "selected_date",
             "nudge_time": "selected_time"}
     answers: dict[str, str | None] = {}
     for block_id, key in keys.items():
@@ -106,8 +109,7 @@ def parse_plan_form(state_values: Mapping[str, Any]) -> dict[str, str | None]:
 
 
 def notice_view(title: str, text: str) -> View:
-    return View(type="modal", callback_id=f"{PLAN_CALLBACK_ID}_notice", title=title, close="Done",
-                blocks=[_section(text)])
+    return View(type="modal", title=title, close="Done", blocks=[_section(text)])
 
 
 def move_start_modal(plan: Plan) -> View:
@@ -177,7 +179,7 @@ def closed_nudge(plan: Plan, item: PlanItem, *, snoozed_by: str | None) -> dict[
 def follow_up_message(plan: Plan, item: PlanItem) -> dict[str, Any]:
     owner = owner_ref(plan, item.owner_role)
     text = f"{owner}, this one is still open. Press *Done* above when it's handled, or snooze it."
-    return {"text": truncate(f"Still open: {item.text}", 3000), "blocks": [_section(text).to_dict()]}
+    return {"text": truncate(f"Still open: {item_text(plan, item)}", 3000), "blocks": [_section(text).to_dict()]}
 
 
 def escalation_message(plan: Plan, item: PlanItem) -> dict[str, Any]:
@@ -224,7 +226,8 @@ def plans_list(rows: Sequence[tuple[Plan, int, int]]) -> dict[str, Any]:
         return {"text": "No active onboarding plans.", "blocks": [_section(
             "No active onboarding plans. Start one with `/fit onboard`.").to_dict()]}
     blocks: list[Block] = []
-    for plan, done, total in rows[:45]:
+    shown = rows[:MAX_LISTED]
+    for plan, done, total in shown:
         paused = " · *paused*" if plan.status == "paused" else ""
         actions = ["pause", "cancel", "move"] if plan.status == "active" else ["resume", "cancel", "move"]
         labels = {"pause": "Pause", "resume": "Resume", "cancel": "Cancel plan", "move": "Move first day"}
@@ -236,5 +239,7 @@ def plans_list(rows: Sequence[tuple[Plan, int, int]]) -> dict[str, Any]:
             accessory=OverflowMenuElement(action_id=PLAN_MANAGE_ACTION_ID, options=[
                 Option(value=f"{action}:{plan.id}", label=labels[action]) for action in actions]),
         ))
+    if len(rows) > len(shown):
+        blocks.append(_context(f"…and {len(rows) - len(shown)} more, not shown (a message holds 50 blocks)."))
     return {"text": f"{len(rows)} active onboarding plan(s)", "blocks": [b.to_dict() for b in blocks]}
 

@@ -17,16 +17,16 @@ def plan_form(*, engineer: str | None = "U0ENG", engineer_name: str | None = Non
         "engineer_name": sr.text_value("answer", engineer_name),
         "manager_user": {"answer": {"type": "users_select", "selected_user": manager}},
         "buddy_user": {"answer": {"type": "users_select", "selected_user": buddy}},
-        "channel": {"answer": {"type": "channels_select", "selected_channel": channel}},
+        "channel": {"answer": {"type": "conversations_select", "selected_conversation": channel}},
         "start_date": sr.datepicker_value("answer", start.isoformat() if start else None),
         "timezone": sr.select_value("answer", timezone, timezone),
         "nudge_time": {"answer": {"type": "timepicker", "selected_time": at}},
     }
 
 
-def plan_submission(values: dict, *, channel_id: str = "C0PLAN", triage_id: int | None = None,
+def plan_submission(values: dict, *, triage_id: int | None = None,
                     view_id: str | None = None, user_id: str = "U0LEAD") -> str:
-    meta = {"channel_id": channel_id, **({"triage_id": triage_id} if triage_id else {})}
+    meta = {"triage_id": triage_id} if triage_id else {}
     return sr.view_submission(callback_id="fit_plan", values=values, private_metadata=json.dumps(meta),
                               view_id=view_id, user_id=user_id)
 

@@ -63,9 +63,10 @@ def test_onboard_opens_the_plan_form_in_this_channel(fitbot, slack):
     (call,) = slack.wait_for("views.open")
     view = call.params["view"]
     assert view["callback_id"] == "fit_plan"
-    assert json.loads(view["private_metadata"]) == {"channel_id": "C0TEAM"}
-    channel = next(b for b in view["blocks"] if b.get("block_id") == "channel")
-    assert channel["element"] == {"type": "channels_select", "action_id": "answer", "initial_channel": "C0TEAM"}
+    assert json.loads(view["private_metadata"]) == {}
+    channel = next(b for b in view["blocks"] if b.get("block_id") == "channel")["element"]
+    assert (channel["type"], channel["initial_conversation"]) == ("conversations_select", "C0TEAM")
+    assert channel["filter"] == {"include": ["public", "private"], "exclude_bot_users": True}
 
 
 @pytest.mark.parametrize(("form", "errors"), [
@@ -121,7 +122,7 @@ def test_done_edits_the_nudge_and_cancels_its_reminders(fitbot, slack, db):
     assert not [b for b in update.params["blocks"] if b["type"] == "actions"]  # no buttons left
     item = _items(db)[item_id]
     assert (item.status, item.closed_by) == ("done", "U0MGR")
-    subject = f"plan:{item.plan_id}:item:{item_id}"
+    subject = f"plan:{item.plan_id}:item:{item_id}:"
     wait_for_row(db, _rows(db, subject=subject, kind="item_update")[0].id, "sent")  # recorded just after the call
     assert {r.kind: r.status for r in _rows(db, subject=subject)} == {
         "nudge": "sent", "follow_up": "cancelled", "escalation": "cancelled", "item_update": "sent"}
@@ -196,7 +197,8 @@ def test_moving_the_first_day_moves_every_pending_nudge(fitbot, slack, db):
 def test_a_channel_fitbot_cannot_use_pauses_the_plan_and_tells_its_creator(fitbot, slack, db):
     slack.add_channel("GPRIV", private=True, member=False)
     _start(fitbot, start=TODAY - timedelta(days=10), channel="GPRIV")
-    _settle(slack)
+    slack.wait_for("chat.postMessage", predicate=lambda c: c.ok, timeout=10)  # the notice, on the next tick
+    _settle(slack, 2.5)
     dms = [c for c in slack.calls("chat.postMessage") if c.ok]
     assert [c.params["channel"] for c in dms] == ["U0LEAD"]  # one notice, not one per nudge
     assert "I paused an onboarding plan because I can't post in <#GPRIV>" in dms[0].params["text"]
@@ -259,7 +261,7 @@ def test_an_item_left_open_gets_one_reminder_in_thread_then_the_manager_hears(fi
     _start(fitbot, start=TODAY - timedelta(days=3))
     _settle(slack)
     item_id, nudge = next(iter(_nudges(slack).items()))
-    subject = f"plan:{_items(db)[item_id].plan_id}:item:{item_id}"
+    subject = f"plan:{_items(db)[item_id].plan_id}:item:{item_id}:"
     follow_up = _bring_forward(db, subject=subject, kind="follow_up")
     wait_for_row(db, follow_up, "sent")
     reminder = slack.calls("chat.postMessage")[-1]
@@ -311,3 +313,118 @@ def test_fit_plans_lists_active_plans_with_progress_only_to_the_asker(fitbot, sl
         plan_id = s.scalars(select(Plan.id)).one()
     assert [o["value"] for o in entry["accessory"]["options"]] == [f"pause:{plan_id}", f"cancel:{plan_id}",
                                                                    f"move:{plan_id}"]
+
+
+def _plan_id(db) -> int:
+    with db.unit_of_work() as s:
+        return s.scalars(select(Plan.id)).one()
+
+
+def _pending_by_item(db) -> dict[int, int]:
+    counts: dict[int, int] = {}
+    for row in _rows(db, status="pending"):
+        if "item_id" in row.payload:
+            counts[row.payload["item_id"]] = counts.get(row.payload["item_id"], 0) + 1
+    return counts
+
+
+def test_closing_one_item_leaves_every_other_items_schedule_alone(fitbot, slack, db):
+    _start(fitbot, start=TODAY - timedelta(days=3))
+    _settle(slack)
+    nudges = _nudges(slack)
+    # Prefer an item whose id is a prefix of another's (item 1 and items 10-19), where a loose match would bite.
+    ids = sorted(_items(db))
+    target = next((i for i in ids if any(str(j).startswith(str(i)) and j != i for j in ids)), next(iter(nudges)))
+    before = _pending_by_item(db)
+    ts = nudges[target].response["ts"] if target in nudges else sr.new_ts()
+    fitbot.post(pp.click("plan_item_done", target, channel="C0PLAN", ts=ts))
+    slack.wait_for("chat.update")
+    after = _pending_by_item(db)
+    assert target not in after
+    assert {i: n for i, n in before.items() if i != target} == after
+
+
+def test_snoozing_twice_keeps_one_nudge_and_the_digests_as_they_were(fitbot, slack, db):
+    _start(fitbot, start=TODAY - timedelta(days=3))
+    _settle(slack)
+    item_id, nudge = next(iter(_nudges(slack).items()))
+    digests = len(_rows(db, kind="digest", status="pending"))
+    for _ in range(2):
+        fitbot.post(pp.snooze(item_id, "day", channel="C0PLAN", ts=nudge.response["ts"]))
+        time.sleep(0.5)
+    slack.wait_for("chat.update", count=2)
+    pending = [r for r in _rows(db, kind="nudge", status="pending") if r.payload["item_id"] == item_id]
+    assert len(pending) == 1
+    assert len(_rows(db, kind="digest", status="pending")) == digests
+
+
+def test_snooze_then_pause_then_resume_nudges_the_item_again_with_buttons(fitbot, slack, db):
+    _start(fitbot, start=TODAY - timedelta(days=3))
+    _settle(slack)
+    item_id, nudge = next(iter(_nudges(slack).items()))
+    fitbot.post(pp.snooze(item_id, "week", channel="C0PLAN", ts=nudge.response["ts"]))
+    slack.wait_for("chat.update")
+    plan_id = _plan_id(db)
+    fitbot.post(pp.manage("pause", plan_id, user="U0MGR", response_url=slack.response_url_for("a")))
+    slack.wait_for("response_url")
+    with db.unit_of_work() as s:  # the snooze ran out while the plan was paused
+        s.get(PlanItem, item_id).snoozed_until = utcnow() - timedelta(hours=1)
+    fitbot.post(pp.manage("resume", plan_id, user="U0MGR", response_url=slack.response_url_for("a")))
+    slack.wait_for("response_url", count=2)
+    renudged = slack.wait_for("chat.postMessage", count=2, predicate=lambda c: c.ok and any(
+        b.get("block_id") == f"item:{item_id}" for b in c.params.get("blocks", [])))
+    assert renudged[-1].response["ts"] != nudge.response["ts"]
+
+
+def test_after_a_channel_problem_resuming_nudges_again_in_the_channel(fitbot, slack, db):
+    channel = slack.add_channel("GLATER", private=True, member=False)
+    _start(fitbot, start=TODAY - timedelta(days=3), channel="GLATER")
+    slack.wait_for("chat.postMessage", predicate=lambda c: c.ok and c.params["channel"] == "U0LEAD", timeout=10)
+    channel.member = True  # someone ran /invite @fitbot
+    fitbot.post(pp.manage("resume", _plan_id(db), user="U0LEAD", response_url=slack.response_url_for("a")))
+    slack.wait_for("response_url")
+    _settle(slack)
+    assert {c.params["channel"] for c in _nudges(slack).values()} == {"GLATER"}
+    assert set(_nudges(slack)) == {i for i, item in _items(db).items()
+                                   if item.nudge_ts is not None}
+
+
+def test_a_cancelled_plans_buttons_change_nothing(fitbot, slack, db):
+    _start(fitbot, start=TODAY - timedelta(days=3))
+    _settle(slack)
+    item_id, nudge = next(iter(_nudges(slack).items()))
+    fitbot.post(pp.manage("cancel", _plan_id(db), user="U0LEAD", response_url=slack.response_url_for("a")))
+    slack.wait_for("response_url")
+    fitbot.post(pp.click("plan_item_done", item_id, channel="C0PLAN", ts=nudge.response["ts"],
+                         response_url=slack.response_url_for("b")))
+    told = slack.wait_for("response_url", count=2)[-1]
+    assert told.params["text"] == "This onboarding plan is cancelled; its checklist can't change any more."
+    assert _items(db)[item_id].status == "open"
+    with db.unit_of_work() as s:
+        assert s.scalars(select(Plan.status)).one() == "cancelled"
+
+
+def test_a_reminder_already_sent_is_not_sent_again_after_resume(fitbot, slack, db):
+    _start(fitbot, start=TODAY - timedelta(days=3))
+    _settle(slack)
+    item_id = next(iter(_nudges(slack)))
+    subject = f"plan:{_items(db)[item_id].plan_id}:item:{item_id}:"
+    wait_for_row(db, _bring_forward(db, subject=subject, kind="follow_up"), "sent")
+    plan_id = _plan_id(db)
+    for action in ("pause", "resume"):
+        fitbot.post(pp.manage(action, plan_id, user="U0MGR", response_url=slack.response_url_for("a")))
+    slack.wait_for("response_url", count=2)
+    kinds = [r.kind for r in _rows(db, subject=subject, status="pending")]
+    assert kinds == ["escalation"]
+
+
+def test_a_late_nudge_says_so_even_after_a_rate_limit(fitbot, slack, db):
+    from tests.support.fake_slack import Reply
+
+    slack.script("chat.postMessage", Reply(status=429, headers={"Retry-After": "1"}))
+    _start(fitbot, start=TODAY - timedelta(days=20))
+    _settle(slack, 2.5)
+    late = [c for c in _nudges(slack).values()
+            if any("This reminder is late" in e.get("text", "") for b in c.params["blocks"]
+                   for e in b.get("elements", []) if b["type"] == "context")]
+    assert len(late) == len(_nudges(slack))

@@ -26,8 +26,9 @@ def test_due_day_offsets_and_weekends(start, offset, expected):
     ("America/Chicago", date(2027, 3, 12), 15),    # CST, UTC-6, Friday before the change
     ("America/Chicago", date(2027, 3, 15), 14),    # CDT, UTC-5, Monday after
     ("America/Chicago", date(2026, 11, 2), 15),    # back on CST the day after fall-back
-    ("America/Sao_Paulo", date(2027, 1, 15), 12),  # UTC-3 all year since 2019
-    ("America/Sao_Paulo", date(2027, 7, 15), 12),
+    ("America/Sao_Paulo", date(2018, 10, 15), 12),  # UTC-3 before Brazil's last daylight time began
+    ("America/Sao_Paulo", date(2018, 11, 15), 11),  # UTC-2 during it (it began on 4 Nov 2018)
+    ("America/Sao_Paulo", date(2027, 1, 15), 12),   # UTC-3 all year since 2019
 ])
 def test_local_time_is_kept_across_dst(zone, day, utc_hour):
     moment = schedule.at_local(day, NINE_THIRTY, zone)
@@ -44,6 +45,12 @@ def test_follow_up_and_escalation_count_working_days():
     friday = date(2026, 12, 11)
     assert schedule.follow_up_at(friday, NINE_THIRTY, "America/Chicago").date() == date(2026, 12, 15)
     assert schedule.escalate_at(friday, NINE_THIRTY, "America/Chicago").date() == date(2026, 12, 17)
+
+
+def test_a_plan_spanning_sao_paulos_2018_change_keeps_nine_thirty_local():
+    start = date(2018, 10, 22)
+    before, after = (schedule.nudge_at(start, offset, NINE_THIRTY, "America/Sao_Paulo") for offset in (0, 30))
+    assert (before.hour, after.hour) == (12, 11)
 
 
 def test_moving_the_start_date_moves_every_due_day():
