@@ -141,16 +141,6 @@ def cancel_pending(session: Session, workspace: Workspace, *, subject_prefix: st
     ).rowcount
 
 
-def latest_sent(session: Session, workspace: Workspace, *, subject: str, kind: str) -> OutboxMessage | None:
-    """The most recent message of `kind` about `subject` that reached Slack (for threads and edits)."""
-    return session.scalars(
-        select(OutboxMessage).where(
-            OutboxMessage.team_id == workspace.team_id, OutboxMessage.subject == subject,
-            OutboxMessage.kind == kind, OutboxMessage.status == SENT,
-        ).order_by(OutboxMessage.sent_at.desc(), OutboxMessage.id.desc()).limit(1)
-    ).one_or_none()
-
-
 def fail_workspace(session: Session, team_id: str, *, error: str) -> int:
     """Stop sending for a workspace whose token Slack no longer accepts: its pending rows fail with `error`."""
     return session.execute(
