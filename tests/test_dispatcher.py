@@ -169,3 +169,35 @@ def test_rows_claimed_by_a_dispatcher_that_died_are_sent_by_another_after_the_le
     assert survivor.run_pass().sent == 3
     assert sorted(m["channel"] for m in slack.messages()) == ["C1", "C2", "C3"]
     assert {(r.status, r.claimed_by) for r in _rows(db)} == {("sent", "survivor")}
+
+
+def test_a_dispatch_process_killed_mid_send_leaves_its_rows_to_another_after_the_lease(db, slack, database_url,
+                                                                                       tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    _enqueue(db, "C1", "C2", "C3")
+    slack.script("chat.postMessage", Reply(delay=30))  # Slack hangs on the first post
+    env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(Path(__file__).resolve().parents[1]),
+           "SLACK_BOT_TOKEN": "xoxb-x", "SLACK_API_URL": slack.url, "DATABASE_URL": database_url}
+    proc = subprocess.Popen([sys.executable, "-m", "bot", "dispatch"], cwd=tmp_path, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        slack.wait_for("chat.postMessage", timeout=20)  # it has claimed the batch and is mid-send
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    rows = _rows(db)
+    assert {r.status for r in rows} == {"sending"}
+    assert {r.claimed_by.split(":")[1] for r in rows} == {str(proc.pid)}
+
+    survivor = Dispatcher(db, _client(slack), owner="survivor")
+    assert survivor.run_pass().sent == 0  # the dead process's lease still holds
+    with db.unit_of_work() as s:  # two minutes later
+        for row in s.scalars(select(OutboxMessage)):
+            row.lease_until = utcnow() - timedelta(seconds=1)
+    assert survivor.run_pass().sent == 3
+    assert {(r.status, r.claimed_by) for r in _rows(db)} == {("sent", "survivor")}
