@@ -102,15 +102,15 @@ class Dispatcher:
         return result
 
     def _claim(self, limit: int, ids: list[int] | None = None, due_by: datetime | None = None) -> list[outbox.Claimed]:
-        with self.db.unit_of_work() as session:
-            return outbox.claim(session, owner=self.owner, lease=LEASE, limit=limit, ids=ids, due_by=due_by)
+        with self.db.transaction() as conn:
+            return outbox.claim(conn, owner=self.owner, lease=LEASE, limit=limit, ids=ids, due_by=due_by)
 
     def _deliver_batch(self, batch: list[outbox.Claimed], result: PassResult) -> None:
         deadline = time.monotonic() + (LEASE - ROW_BUDGET).total_seconds()
         for index, row in enumerate(batch):
             if self._stopping.is_set() or time.monotonic() > deadline:
-                with self.db.unit_of_work() as session:
-                    outbox.release(session, [r.id for r in batch[index:]], self.owner)
+                with self.db.transaction() as conn:
+                    outbox.release(conn, [r.id for r in batch[index:]], self.owner)
                 return
             if row.team_id in result.gone:
                 self._record_failure(row, f"{result.gone[row.team_id]} (workspace token no longer valid)", result)
@@ -133,8 +133,8 @@ class Dispatcher:
             self._record_failure(row, error, result)
             if error in WORKSPACE_GONE:
                 result.gone[row.team_id] = error
-                with self.db.unit_of_work() as session:
-                    stopped = outbox.fail_workspace(session, row.team_id, error=error)
+                with self.db.transaction() as conn:
+                    stopped = outbox.fail_workspace(conn, row.team_id, error=error)
                 log.error("workspace %s: Slack answered %s; stopped %d pending message(s)", row.team_id, error,
                           stopped)
             return None
@@ -143,13 +143,13 @@ class Dispatcher:
             retry = Retry(f"unexpected error: {exc!r}"[:500])
             self._retry_later(row, retry, result)
             return retry
-        with self.db.unit_of_work() as session:
+        with self.db.transaction() as conn:
             if sent is None:
-                outbox.mark_cancelled(session, row.id, self.owner, reason="no longer needed when it came due")
+                outbox.mark_cancelled(conn, row.id, self.owner, reason="no longer needed when it came due")
             else:
                 channel, ts, note = sent
-                if outbox.mark_sent(session, row.id, self.owner, channel_id=channel, ts=ts, note=note) and not note:
-                    self.kinds.get(row.kind, STORED).after_send(session, row, channel, ts)
+                if outbox.mark_sent(conn, row.id, self.owner, channel_id=channel, ts=ts, note=note) and not note:
+                    self.kinds.get(row.kind, STORED).after_send(conn, row, channel, ts)
                 result.sent += 1
         return None
 
@@ -159,15 +159,15 @@ class Dispatcher:
             self._record_failure(row, f"{retry.error} (gave up after {row.attempts} attempts)", result)
             return
         delay = retry.delay or backoff(row.attempts)
-        with self.db.unit_of_work() as session:
-            outbox.reschedule(session, row.id, self.owner, due_at=utcnow() + delay, error=retry.error,
+        with self.db.transaction() as conn:
+            outbox.reschedule(conn, row.id, self.owner, due_at=utcnow() + delay, error=retry.error,
                               refund_attempt=retry.rate_limited)
         result.retried += 1
         log.info("outbox %s: %s, retrying in %ss", row.id, retry.error, delay.total_seconds())
 
     def _record_failure(self, row: outbox.Claimed, error: str, result: PassResult) -> None:
-        with self.db.unit_of_work() as session:
-            outbox.mark_failed(session, row.id, self.owner, error=error)
+        with self.db.transaction() as conn:
+            outbox.mark_failed(conn, row.id, self.owner, error=error)
         result.failed += 1
         log.warning("outbox %s (%s to %s) failed: %s", row.id, row.kind, row.channel_id, error)
 
@@ -177,8 +177,11 @@ class Dispatcher:
         Raises Retry, or a SlackApiError that retrying cannot fix.
         """
         kind = self.kinds.get(row.kind, STORED)
-        with self.db.unit_of_work() as session:
-            call = kind.render(session, row)
+        if kind.reads_database:
+            with self.db.unit_of_work() as session:
+                call = kind.render(session, row)
+        else:
+            call = kind.render(None, row)
         if call is None:
             return None
         try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from bot.presentation.delivery import fallback_dm
@@ -29,20 +30,24 @@ class SlackCall:
 
 
 class MessageKind(Protocol):
-    def render(self, session: Session, row: Claimed) -> SlackCall | None:
+    reads_database: bool  # whether render() needs a Session (the dispatcher skips opening one otherwise)
+
+    def render(self, session: Session | None, row: Claimed) -> SlackCall | None:
         """The call to make, or None when the row no longer needs sending (it is then cancelled)."""
 
     def unreachable(self, session: Session, row: Claimed, error: str) -> SlackCall | None:
         """fitbot can't post in the row's channel: what to send instead (None: record the failure)."""
 
-    def after_send(self, session: Session, row: Claimed, channel: str, ts: str | None) -> None:
+    def after_send(self, connection: Connection, row: Claimed, channel: str, ts: str | None) -> None:
         """Record what the sent message means, in the transaction that marks the row sent."""
 
 
 class StoredMessage:
     """The row's payload is the message; if the channel is closed to fitbot, the requester gets it by DM."""
 
-    def render(self, session: Session, row: Claimed) -> SlackCall | None:
+    reads_database = False
+
+    def render(self, session: Session | None, row: Claimed) -> SlackCall | None:
         return SlackCall(POST, {"channel": row.channel_id, **row.payload})
 
     def unreachable(self, session: Session, row: Claimed, error: str) -> SlackCall | None:
@@ -50,5 +55,5 @@ class StoredMessage:
             return None
         return SlackCall(POST, {"channel": row.fallback_user_id, **fallback_dm(row.channel_id, error, row.payload)})
 
-    def after_send(self, session: Session, row: Claimed, channel: str, ts: str | None) -> None:
+    def after_send(self, connection: Connection, row: Claimed, channel: str, ts: str | None) -> None:
         pass

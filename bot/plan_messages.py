@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from bot import plans as plan_flow
@@ -33,11 +34,13 @@ def _open_in_active_plan(plan: Plan | None, item: PlanItem | None) -> bool:
 class _PlanKind:
     """A plan message whose channel is closed to fitbot pauses the plan; its creator is told separately."""
 
+    reads_database = True
+
     def unreachable(self, session: Session, row: Claimed, error: str) -> SlackCall | None:
         plan_flow.pause_for_channel_problem(session, Workspace(row.team_id), row.payload["plan_id"], error)
         return None
 
-    def after_send(self, session: Session, row: Claimed, channel: str, ts: str | None) -> None:
+    def after_send(self, connection: Connection, row: Claimed, channel: str, ts: str | None) -> None:
         pass
 
 
@@ -51,10 +54,9 @@ class Nudge(_PlanKind):
         return SlackCall(POST, {"channel": plan.channel_id,
                                 **views.nudge_message(plan, item, due_at=due, late=utcnow() - due > LATE_AFTER)})
 
-    def after_send(self, session: Session, row: Claimed, channel: str, ts: str | None) -> None:
-        _, item = _load(session, row)
-        if item is not None:
-            plans.record_nudge(item, channel, ts)
+    def after_send(self, connection: Connection, row: Claimed, channel: str, ts: str | None) -> None:
+        plans.record_sent(connection, row.payload["item_id"], nudge_channel_id=channel, nudge_ts=ts,
+                          nudged_at=utcnow())
 
 
 class FollowUp(_PlanKind):
@@ -69,10 +71,8 @@ class FollowUp(_PlanKind):
             args.update(channel=item.nudge_channel_id, thread_ts=item.nudge_ts)
         return SlackCall(POST, args)
 
-    def after_send(self, session: Session, row: Claimed, channel: str, ts: str | None) -> None:
-        _, item = _load(session, row)
-        if item is not None:
-            item.reminded_at = utcnow()
+    def after_send(self, connection: Connection, row: Claimed, channel: str, ts: str | None) -> None:
+        plans.record_sent(connection, row.payload["item_id"], reminded_at=utcnow())
 
 
 class Escalation(_PlanKind):
@@ -87,10 +87,8 @@ class Escalation(_PlanKind):
     def unreachable(self, session: Session, row: Claimed, error: str) -> SlackCall | None:
         return None  # a DM that fails says nothing about the plan's channel
 
-    def after_send(self, session: Session, row: Claimed, channel: str, ts: str | None) -> None:
-        _, item = _load(session, row)
-        if item is not None:
-            item.escalated_at = utcnow()
+    def after_send(self, connection: Connection, row: Claimed, channel: str, ts: str | None) -> None:
+        plans.record_sent(connection, row.payload["item_id"], escalated_at=utcnow())
 
 
 class ItemUpdate(_PlanKind):

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -21,6 +21,13 @@ from storage.models import OutboxMessage, utcnow
 from storage.triages import Workspace
 
 PENDING, SENDING, SENT, FAILED, CANCELLED = "pending", "sending", "sent", "failed", "cancelled"
+# The dispatcher records outcomes on a plain Connection (cheaper per row than an ORM Session);
+# handlers enqueue inside their Session. Functions here take either.
+Executor = Session | Connection
+
+
+def dialect_name(executor: Executor) -> str:
+    return executor.get_bind().dialect.name if isinstance(executor, Session) else executor.dialect.name
 
 
 @dataclass(frozen=True)
@@ -69,7 +76,7 @@ def enqueue(
         "created_at": now,
     }
     table = OutboxMessage.__table__
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    dialect = postgresql if dialect_name(session) == "postgresql" else sqlite
     stmt = dialect.insert(table).values(**values)
     stmt = stmt.on_conflict_do_update(
         index_elements=["team_id", "dedupe_key"],
@@ -88,7 +95,7 @@ def _claimable(now: datetime):
 
 
 def claim(
-    session: Session,
+    session: Executor,
     *,
     owner: str,
     lease: timedelta,
@@ -96,14 +103,24 @@ def claim(
     ids: Iterable[int] | None = None,
     due_by: datetime | None = None,
 ) -> list[Claimed]:
-    """Claim up to `limit` rows due by `due_by` (default now), or just `ids`, for `owner` until now + `lease`."""
+    """Claim up to `limit` rows due by `due_by` (default now), or just `ids`, for `owner` until now + `lease`.
+
+    Expired leases and due pending rows are looked up separately: each is then a plain scan of
+    ix_outbox_claimable in due order, where one OR query made the database read and sort every due row.
+    """
     now = due_by or utcnow()
-    candidates = select(OutboxMessage.id).where(_claimable(now)).order_by(OutboxMessage.due_at).limit(limit)
-    if ids is not None:
-        candidates = candidates.where(OutboxMessage.id.in_(list(ids)))
-    if session.get_bind().dialect.name == "postgresql":
-        candidates = candidates.with_for_update(skip_locked=True)
-    chosen = list(session.scalars(candidates))
+    postgres = dialect_name(session) == "postgresql"
+
+    def pick(condition, count: int) -> list[int]:
+        query = select(OutboxMessage.id).where(condition).order_by(OutboxMessage.due_at).limit(count)
+        if ids is not None:
+            query = query.where(OutboxMessage.id.in_(list(ids)))
+        if postgres:
+            query = query.with_for_update(skip_locked=True)
+        return list(session.scalars(query))
+
+    chosen = pick(and_(OutboxMessage.status == SENDING, OutboxMessage.lease_until < now), limit)
+    chosen += pick(and_(OutboxMessage.status == PENDING, OutboxMessage.due_at <= now), limit - len(chosen))
     if not chosen:
         return []
     rows = session.execute(
@@ -117,7 +134,7 @@ def claim(
     return sorted((Claimed(*row) for row in rows), key=lambda c: (c.due_at, c.id))
 
 
-def release_all_claims(session: Session) -> int:
+def release_all_claims(session: Executor) -> int:
     """Make every 'sending' row claimable now. Only for a single-process database (SQLite) at start-up,
     where no other dispatcher can be mid-send, so a crash does not wait out the lease."""
     result = session.execute(
@@ -126,7 +143,7 @@ def release_all_claims(session: Session) -> int:
     return result.rowcount
 
 
-def mark_cancelled(session: Session, row_id: int, owner: str, *, reason: str) -> bool:
+def mark_cancelled(session: Executor, row_id: int, owner: str, *, reason: str) -> bool:
     return _finish(session, row_id, owner, status=CANCELLED, last_error=reason)
 
 
@@ -141,7 +158,7 @@ def cancel_pending(session: Session, workspace: Workspace, *, subject_prefix: st
     ).rowcount
 
 
-def fail_workspace(session: Session, team_id: str, *, error: str) -> int:
+def fail_workspace(session: Executor, team_id: str, *, error: str) -> int:
     """Stop sending for a workspace whose token Slack no longer accepts: its pending rows fail with `error`."""
     return session.execute(
         update(OutboxMessage).where(OutboxMessage.team_id == team_id, OutboxMessage.status == PENDING)
@@ -149,32 +166,36 @@ def fail_workspace(session: Session, team_id: str, *, error: str) -> int:
     ).rowcount
 
 
-def _finish(session: Session, row_id: int, owner: str, **values: Any) -> bool:
+# Built once: the dispatcher finishes every row it sends with one of these.
+_FINISH = (
+    update(OutboxMessage)
+    .where(OutboxMessage.id == bindparam("row_id"), OutboxMessage.claimed_by == bindparam("owner"),
+           OutboxMessage.status == SENDING)
+)
+
+
+def _finish(session: Executor, row_id: int, owner: str, **values: Any) -> bool:
     """Update a row only while `owner` still holds its claim (a stale dispatcher changes nothing)."""
-    result = session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id == row_id, OutboxMessage.claimed_by == owner, OutboxMessage.status == SENDING)
-        .values(lease_until=None, **values)
-    )
+    result = session.execute(_FINISH.values(lease_until=None, **values), {"row_id": row_id, "owner": owner})
     return result.rowcount == 1
 
 
 def mark_sent(
-    session: Session, row_id: int, owner: str, *, channel_id: str, ts: str | None, note: str | None = None
+    session: Executor, row_id: int, owner: str, *, channel_id: str, ts: str | None, note: str | None = None
 ) -> bool:
     return _finish(session, row_id, owner, status=SENT, sent_channel_id=channel_id, sent_ts=ts,
                    sent_at=utcnow(), last_error=note)
 
 
 def reschedule(
-    session: Session, row_id: int, owner: str, *, due_at: datetime, error: str, refund_attempt: bool = False
+    session: Executor, row_id: int, owner: str, *, due_at: datetime, error: str, refund_attempt: bool = False
 ) -> bool:
     """Back to pending until `due_at`; `refund_attempt` when the claim never got a real try (a rate limit)."""
     extra = {"attempts": OutboxMessage.attempts - 1} if refund_attempt else {}
     return _finish(session, row_id, owner, status=PENDING, due_at=due_at, last_error=error, **extra)
 
 
-def release(session: Session, row_ids: list[int], owner: str) -> None:
+def release(session: Executor, row_ids: list[int], owner: str) -> None:
     """Hand claimed rows back untouched (their attempt is refunded), e.g. when the lease is running out."""
     session.execute(
         update(OutboxMessage)

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import Connection, case, func, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import Plan, PlanItem, utcnow
@@ -69,8 +69,9 @@ def snooze_item(item: PlanItem, until: datetime) -> None:
     item.nudged_at = item.reminded_at = item.escalated_at = None
 
 
-def record_nudge(item: PlanItem, channel_id: str, ts: str | None) -> None:
-    item.nudge_channel_id, item.nudge_ts, item.nudged_at = channel_id, ts, utcnow()
+def record_sent(connection: Connection, item_id: int, **values: Any) -> None:
+    """What a message sent about an item means for it (its live nudge, a reminder sent…)."""
+    connection.execute(update(PlanItem).where(PlanItem.id == item_id).values(**values))
 
 
 def set_status(session: Session, plan: Plan, status: str, reason: str | None = None) -> None:

@@ -1,0 +1,380 @@
+"""Outbox dispatch: rows per second of one `Dispatcher.run_pass()`, and what an idle tick costs as the table grows.
+
+Run from the repository root (loopback only; the script starts and stops everything it uses)::
+
+    .venv/bin/python bench/dispatch.py                       # SQLite (temp file), then PostgreSQL
+    .venv/bin/python bench/dispatch.py --db postgres --rows 100000 --due 10000 --json dispatch.json
+
+PostgreSQL: postgresql+psycopg://postgres@127.0.0.1:5432/test, in a private schema dropped at the end. A minimal
+fake Slack Web API (answers every POST at once, counts calls) runs in a child process. Per database: idle ticks at
+1k, 10k and --rows pending rows, none due (median of --idle-passes passes, and of the claim SELECT alone); one timed
+pass after --due of them come due (stored payloads over 1,000 channels), split into claim / render / Slack call /
+recording the outcome; one timed pass over the nudges of --plans real plans (`bot.plans.start_plan`); EXPLAIN of
+fitbot's claim query; and, below the rate target, cProfile of a pass over --profile-rows rows.
+Targets: >= 1,000 rows/s, and an idle tick at --rows within 2x of one at 1,000 rows. Exit status 0 if all pass.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import json
+import os
+import pstats
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from contextlib import contextmanager
+from datetime import date, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from slack_sdk import WebClient  # noqa: E402
+from sqlalchemy import event, insert, text, update  # noqa: E402
+
+from bot.dispatcher import Dispatcher  # noqa: E402
+from bot.onboarding import checklist  # noqa: E402
+from bot.plan_messages import PLAN_KINDS  # noqa: E402
+from bot.plans import PlanRequest, start_plan  # noqa: E402
+from storage.db import Database  # noqa: E402
+from storage.migrate import upgrade  # noqa: E402
+from storage.models import OutboxMessage, utcnow  # noqa: E402
+from storage.triages import Workspace  # noqa: E402
+
+POSTGRES_URL, SCHEMA = "postgresql+psycopg://postgres@127.0.0.1:5432/test", f"bench_dispatch_{os.getpid()}"
+CHANNELS, CHUNK, RATE_TARGET, IDLE_RATIO_LIMIT = 1000, 5000, 1000.0, 2.0
+PAYLOAD = {"text": "Recommendation for Acme Corp: Placement B (high confidence)",  # ~0.7 KB of JSON
+           "blocks": [{"type": "header", "text": {"type": "plain_text", "text": "Acme Corp: Placement B"}},
+                      {"type": "section", "text": {"type": "mrkdwn", "text": "*Why* " + "reason text. " * 40}},
+                      {"type": "context", "elements": [{"type": "mrkdwn", "text": "Requested by <@U0001>"}]}]}
+
+
+def child_fake() -> None:
+    """Answer every POST like chat.postMessage; print the URL, then the call count for each line read."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    calls, body = [0], b'{"ok":true,"channel":"C1","ts":"1.000001"}'
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            calls[0] += 1
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    ThreadingHTTPServer.request_queue_size = 128  # listen backlog, should the dispatcher ever send concurrently
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    print(f"http://127.0.0.1:{server.server_address[1]}/api/", flush=True)
+    for _ in sys.stdin:  # EOF (we are done, or the parent died) ends the child
+        print(calls[0], flush=True)
+
+
+def fake_calls(fake: subprocess.Popen) -> int:
+    fake.stdin.write("count\n")
+    fake.stdin.flush()
+    return int(fake.stdout.readline())
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of processes (Linux /proc)."""
+    ticks = sum(sum(map(int, Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[11:13])) for pid in pids)
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+@contextmanager
+def database(kind: str, tmp: str):
+    """A fresh, migrated database: a SQLite file, or a private PostgreSQL schema dropped afterwards."""
+    if kind == "sqlite":
+        upgrade(url := f"sqlite:///{tmp}/dispatch.db")
+        yield url
+        return
+    drop_schema()
+    with Database(POSTGRES_URL).engine.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{SCHEMA}"'))
+    try:  # application_name finds this run's server processes, to count their CPU
+        upgrade(url := f"{POSTGRES_URL}?options=-csearch_path%3D{SCHEMA}&application_name={SCHEMA}")
+        yield url
+    finally:
+        drop_schema()
+
+
+def drop_schema() -> None:
+    """Drop this run's schema, ending this run's own connections first (they are left only by an abort)."""
+    admin = Database(POSTGRES_URL)
+    with admin.engine.begin() as conn:
+        conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = :name"),
+                     {"name": SCHEMA})
+        conn.execute(text(f'DROP SCHEMA IF EXISTS "{SCHEMA}" CASCADE'))
+    admin.close()
+
+
+def sql(db: Database, statement: str, **params) -> list:
+    with db.engine.begin() as conn:
+        return list(conn.execute(text(statement), params).scalars())
+
+
+def add_rows(db: Database, first: int, last: int) -> None:
+    """Bulk-insert pending stored-payload rows `first`..`last` - 1, due tomorrow or later."""
+    now = utcnow()
+    for start in range(first, last, CHUNK):
+        with db.engine.begin() as conn:
+            conn.execute(insert(OutboxMessage.__table__), [
+                {"team_id": "T0001", "dedupe_key": f"bench:{i}", "kind": "recommendation", "subject": f"bench:{i}",
+                 "channel_id": f"C{i % CHANNELS:08d}", "payload": PAYLOAD, "status": "pending", "attempts": 0,
+                 "due_at": now + timedelta(days=1, seconds=i), "created_at": now}
+                for i in range(start, min(start + CHUNK, last))])
+    settle(db)
+
+
+def make_due(db: Database, count: int, kind: str) -> int:
+    """Make up to `count` pending rows of `kind`, spread over the table, due in the last hour; returns how many."""
+    ids = sql(db, "SELECT id FROM outbox WHERE status = 'pending' AND kind = :kind ORDER BY id", kind=kind)
+    chosen, due = ids[::max(len(ids) // max(count, 1), 1)][:count], utcnow() - timedelta(hours=1)
+    with db.engine.begin() as conn:
+        for n, start in enumerate(range(0, len(chosen), CHUNK)):
+            conn.execute(update(OutboxMessage).where(OutboxMessage.id.in_(chosen[start:start + CHUNK]))
+                         .values(due_at=due + timedelta(seconds=n)))
+    settle(db)
+    return len(chosen)
+
+
+def settle(db: Database) -> None:
+    """PostgreSQL: VACUUM ANALYZE, as autovacuum would have done long before rows come due in real use."""
+    if db.is_postgres:
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM ANALYZE outbox"))
+
+
+def idle(db: Database, dispatcher: Dispatcher, query: list, passes: int, rows: int, when: str = "") -> dict:
+    """Median ms of `passes` idle `run_pass()`es, and of fitbot's claim SELECT alone (after 3 warm-ups each)."""
+    def median_ms(step) -> float:
+        times = []
+        for _ in range(passes + 3):
+            started = time.perf_counter()
+            step()
+            times.append((time.perf_counter() - started) * 1000)
+        return statistics.median(times[3:])
+
+    with db.engine.connect() as conn:
+        select_ms = median_ms(lambda: (conn.exec_driver_sql(*query).all(), conn.rollback()))
+    return {"rows": rows, "when": when, "tick_ms": median_ms(dispatcher.run_pass), "select_ms": select_ms}
+
+
+def timed_pass(db: Database, dispatcher: Dispatcher, fake: subprocess.Popen, expected: int) -> dict:
+    """One pass over what is due: rate; per row, wall ms by step, SQL statements, commits, CPU ms by process."""
+    spent, parts = Counter(), ("_claim", "_deliver", "_send", "_make")  # Dispatcher steps, timed on the instance
+
+    def timer(name, method):
+        def timed(*args, **kwargs):
+            started = time.perf_counter()
+            try:
+                return method(*args, **kwargs)
+            finally:
+                spent[name] += time.perf_counter() - started
+        return timed
+
+    hooks = [("before_cursor_execute", lambda *_: spent.update(["sql"])), ("commit", lambda *_: spent.update(["tx"]))]
+    for name in parts:
+        setattr(dispatcher, name, timer(name, getattr(dispatcher, name)))
+    for hook in hooks:
+        event.listen(db.engine, *hook)
+    pids = sql(db, "SELECT pid FROM pg_stat_activity WHERE application_name = current_setting('application_name')") \
+        if db.is_postgres else []
+    calls, cpu = fake_calls(fake), (time.process_time(), cpu_seconds([fake.pid]), cpu_seconds(pids))
+    started = time.perf_counter()
+    result = dispatcher.run_pass()
+    wall = time.perf_counter() - started
+    cpu = [b - a for a, b in zip(cpu, (time.process_time(), cpu_seconds([fake.pid]), cpu_seconds(pids)), strict=True)]
+    for name in parts:
+        delattr(dispatcher, name)
+    for hook in hooks:
+        event.remove(db.engine, *hook)
+    n = max(result.sent, 1)
+    ms = {k: v * 1000 / n for k, v in {
+        "claim": spent["_claim"], "render": spent["_send"] - spent["_make"], "Slack call": spent["_make"],
+        "record outcome": spent["_deliver"] - spent["_send"], "rest": wall - spent["_claim"] - spent["_deliver"],
+        "CPU fitbot": cpu[0], "CPU fake Slack": cpu[1], **({"CPU PostgreSQL": cpu[2]} if pids else {})}.items()}
+    return {"expected": expected, "sent": result.sent, "slack_calls": fake_calls(fake) - calls,
+            "retried": result.retried, "failed": result.failed, "seconds": wall, "per_s": result.sent / wall,
+            "ms_per_row": wall * 1000 / n, "sql_per_row": spent["sql"] / n, "commits_per_row": spent["tx"] / n,
+            "breakdown_ms_per_row": ms}
+
+
+def profile_pass(dispatcher: Dispatcher) -> dict:
+    """cProfile one pass: own time per row, grouped by where the code lives, and the top functions."""
+    profiler = cProfile.Profile()
+    sent = max(profiler.runcall(dispatcher.run_pass).sent, 1)
+    groups = {"_socket.socket": "socket (waiting for the fake Slack)", "sqlite3": "DB driver + server",
+              "psycopg": "DB driver + server", "sqlalchemy": "SQLAlchemy", "slack_sdk": "HTTP client",
+              "urllib/": "HTTP client", "http/": "HTTP client", "email/": "HTTP client", "json/": "JSON",
+              str(ROOT): "fitbot's code"}
+    by_group, stats = Counter(), pstats.Stats(profiler).stats
+    for (file, _, func), (_, _, own, *_) in stats.items():
+        by_group[next((g for key, g in groups.items() if key in f"{file} {func}"), "other")] += own * 1000 / sent
+    top = sorted(stats.items(), key=lambda kv: kv[1][2], reverse=True)[:6]
+    return {"rows": sent, "own_ms_per_row": dict(by_group.most_common()),
+            "top": [f"{v[2] * 1000 / sent:.3f} ms/row {Path(f).name}:{line} {fn}" for (f, line, fn), v in top]}
+
+
+def explain(db: Database, dispatcher: Dispatcher, query: list, analyze: bool) -> list[str]:
+    """EXPLAIN fitbot's own claim SELECT, captured with its parameters from an idle pass the first time."""
+    if not query:
+        def capture(conn, cursor, statement, parameters, *_):
+            if statement.lstrip().startswith("SELECT") and "FROM outbox" in statement and not query:
+                query.extend((statement, parameters))
+        event.listen(db.engine, "before_cursor_execute", capture)
+        dispatcher.run_pass()
+        event.remove(db.engine, "before_cursor_execute", capture)
+    prefix = "EXPLAIN QUERY PLAN "  # PostgreSQL: ANALYZE only while nothing is due (it would lock rows)
+    if db.is_postgres:
+        prefix = "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " if analyze else "EXPLAIN (COSTS OFF) "
+    with db.engine.connect() as conn:
+        rows = conn.exec_driver_sql(prefix + query[0], query[1]).all()
+        conn.rollback()
+    return [str(row[-1]) for row in rows]
+
+
+def add_plans(db: Database, count: int) -> None:
+    """Start `count` real plans: each queues a nudge, a follow-up and an escalation per item, and digests."""
+    plan_checklist = checklist.load()
+    for n in range(count):
+        request = PlanRequest(engineer_user_id=f"UE{n:05d}", engineer_name=None, manager_user_id=f"UM{n:05d}",
+                              buddy_user_id=f"UB{n:05d}", channel_id=f"CP{n % CHANNELS:07d}", start_date=date.today(),
+                              timezone="Europe/Paris", nudge_time="09:00")
+        start_plan(db, plan_checklist, Workspace("T0001"), view_id=f"VBENCH{n}", created_by="U1", request=request,
+                   triage_id=None, triage_answers=None)
+
+
+def run(kind: str, args: argparse.Namespace, fake: subprocess.Popen, api_url: str, tmp: str) -> dict:
+    out, query, size = {"db": kind, "idle": []}, [], 0
+    with database(kind, tmp) as url:
+        db = Database(url)
+        client = WebClient(token="xoxb-bench", base_url=api_url, timeout=10, retry_handlers=[])  # = delivery_client
+        dispatcher = Dispatcher(db, client, kinds=PLAN_KINDS, owner="bench")
+        try:
+            explain(db, dispatcher, query, analyze=False)  # captures the claim SELECT
+            for target in sorted(n for n in {1000, 10000, args.rows} if n <= args.rows):
+                add_rows(db, size, target)
+                size = target
+                out["idle"].append(idle(db, dispatcher, query, args.idle_passes, size))
+                print(f"  {kind}: idle tick at {size:,} rows: {out['idle'][-1]['tick_ms']:.3f} ms", flush=True)
+            out["explain_idle"] = explain(db, dispatcher, query, analyze=True)
+            due = make_due(db, args.due, "recommendation")
+            out["explain_due"] = explain(db, dispatcher, query, analyze=False) if db.is_postgres else []
+            out["stored"] = timed_pass(db, dispatcher, fake, due)
+            print(f"  {kind}: stored rows: {out['stored']['per_s']:,.0f}/s", flush=True)
+            out["idle"].append(idle(db, dispatcher, query, args.idle_passes, size, "after the pass"))
+            if db.is_postgres:
+                settle(db)
+                out["idle"].append(idle(db, dispatcher, query, args.idle_passes, size, "after VACUUM"))
+            if args.plans:
+                add_plans(db, args.plans)
+                out["nudge"] = timed_pass(db, dispatcher, fake, make_due(db, 10**9, "nudge"))
+                print(f"  {kind}: plan nudges: {out['nudge']['per_s']:,.0f}/s", flush=True)
+            if args.profile_rows and min(out[k]["per_s"] for k in ("stored", "nudge") if k in out) < RATE_TARGET:
+                make_due(db, args.profile_rows, "recommendation")
+                out["profile"] = profile_pass(dispatcher)
+        finally:
+            db.close()
+    return out
+
+
+def report(results: list[dict], args: argparse.Namespace) -> int:
+    checks, fmt, indent = [], lambda d: ", ".join(f"{k} {v:.2f}" for k, v in d.items()), "\n    "
+    for r in results:
+        print(f"\n== {r['db']} ==")
+        for i in r["idle"]:
+            print(f"idle tick, {i['rows']:,} rows{' ' + i['when'] if i['when'] else ''}: {i['tick_ms']:.3f} ms; "
+                  f"claim SELECT alone {i['select_ms']:.3f} ms")
+        for name, p in ((name, r[name]) for name in ("stored", "nudge") if name in r):
+            print(f"{name} pass: {p['sent']:,} of {p['expected']:,} sent, {p['slack_calls']:,} Slack calls, "
+                  f"{p['seconds']:.1f} s = {p['per_s']:,.0f}/s; per row: {p['ms_per_row']:.2f} ms, "
+                  f"{p['sql_per_row']:.1f} SQL statements, {p['commits_per_row']:.2f} commits{indent}ms/row: "
+                  f"{fmt(p['breakdown_ms_per_row'])}")
+            checks.append((f"{r['db']}: {name} rows at {p['per_s']:,.0f}/s (>= {RATE_TARGET:,.0f}/s), each sent once",
+                           p["per_s"] >= RATE_TARGET and p["sent"] == p["expected"] == p["slack_calls"]))
+        for title, plan in (("nothing due", r["explain_idle"]), ("rows due", r["explain_due"])):
+            if plan:
+                print(f"claim query plan, {title}:{indent}" + indent.join(plan))
+        if prof := r.get("profile"):
+            print(f"cProfile of {prof['rows']:,} rows, own ms/row: {fmt(prof['own_ms_per_row'])}{indent}"
+                  + indent.join(prof["top"]))
+        small, large = r["idle"][0], [i for i in r["idle"] if not i["when"]][-1]
+        ratio = large["tick_ms"] / small["tick_ms"]
+        checks.append((f"{r['db']}: idle tick {large['tick_ms']:.3f} ms at {large['rows']:,} rows, "
+                       f"{small['tick_ms']:.3f} ms at {small['rows']:,}: {ratio:.2f}x (<= {IDLE_RATIO_LIMIT}x)",
+                       ratio <= IDLE_RATIO_LIMIT))
+    print("\n" + "\n".join(f"{'PASS' if ok else 'FAIL'}: {line}" for line, ok in checks))
+    if args.json:
+        args.json.write_text(json.dumps({"cpus": os.cpu_count(), "results": results,
+                                         "checks": [{"check": t, "pass": ok} for t, ok in checks]}, indent=2) + "\n")
+    return 0 if all(ok for _, ok in checks) else 1
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", choices=("sqlite", "postgres", "both"), default="both")
+    for option, default in (("rows", 100_000), ("due", 10_000), ("plans", 100), ("idle-passes", 50),
+                            ("profile-rows", 2000), ("time-limit", 900)):
+        parser.add_argument(f"--{option}", type=int, default=default, help=f"default {default}")
+    parser.add_argument("--json", type=Path, help="also write the results to this file")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        return child_fake()
+    fake = subprocess.Popen([sys.executable, __file__, "--child"], text=True, stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE)
+
+    tmp, aborting = tempfile.TemporaryDirectory(prefix="fitbot-dispatch-"), threading.Event()
+
+    def abort() -> None:  # the run must end by itself, whatever hangs
+        print(f"aborting: still running after {args.time_limit:.0f} s", file=sys.stderr, flush=True)
+        aborting.set()
+        os.dup2(os.open(os.devnull, os.O_WRONLY), 2)  # the main thread's errors while we pull things from under it
+        try:
+            fake.kill()
+            tmp.cleanup()
+            if args.db != "sqlite":
+                drop_schema()
+        finally:
+            os._exit(2)
+
+    watchdog, results = threading.Timer(args.time_limit, abort), []
+    watchdog.daemon = True
+    watchdog.start()
+    try:
+        api_url = fake.stdout.readline().strip()
+        print(f"{os.cpu_count()} CPUs shared by this process, the fake Slack (a child process) and the database; "
+              f"1-min load {os.getloadavg()[0]:.2f}", flush=True)
+        for kind in ("sqlite", "postgres") if args.db == "both" else (args.db,):
+            results.append(run(kind, args, fake, api_url, tmp.name))
+    except BaseException:
+        if aborting.is_set():  # abort() is cleaning up and ends the process
+            threading.Event().wait()
+        raise
+    finally:
+        watchdog.cancel()
+        fake.stdin.close()
+        fake.wait(10)
+        tmp.cleanup()
+    return report(results, args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
