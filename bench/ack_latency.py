@@ -51,45 +51,9 @@ POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
 def child_fake() -> None:
-    """A Web API that answers at once with Slack's minimal success bodies and counts calls per method.
+    from bench.minimal_slack import serve
 
-    Lighter than the tests' recording fake on purpose: its CPU shares the two cores with both servers,
-    and real Slack's CPU is not fitbot's. Prints its URL, then answers each "<method>" line on stdin
-    with that method's call count.
-    """
-    from collections import Counter
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-    counts: Counter[str] = Counter()
-    answers = {
-        "auth.test": b'{"ok":true,"team_id":"T0001","user_id":"U0FITBOT","bot_id":"B0001"}',
-        "views.open": b'{"ok":true,"view":{"id":"V0BENCH"}}',
-    }
-
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def do_POST(self) -> None:
-            self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            method = self.path.rsplit("/", 1)[-1]
-            counts[method] += 1
-            body = answers.get(method, b'{"ok":true}')
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    print(f"http://127.0.0.1:{server.server_address[1]}/api/", flush=True)
-    for line in sys.stdin:  # EOF (the parent closed our stdin, or died) stops us
-        print(counts[line.strip()], flush=True)
-
+    serve()
 
 def child_bare(api_url: str) -> None:
     """A Bolt app that only acks /fit, behind waitress with fitbot's thread count; print its URL."""

@@ -56,37 +56,12 @@ PAYLOAD = {"text": "Recommendation for Acme Corp: Placement B (high confidence)"
 
 
 def child_fake() -> None:
-    """Answer every POST like chat.postMessage; print the URL, then the call count for each line read."""
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from bench.minimal_slack import serve
 
-    calls, body = [0], b'{"ok":true,"channel":"C1","ts":"1.000001"}'
-
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def do_POST(self) -> None:
-            self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            calls[0] += 1
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    ThreadingHTTPServer.request_queue_size = 128  # listen backlog, should the dispatcher ever send concurrently
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    print(f"http://127.0.0.1:{server.server_address[1]}/api/", flush=True)
-    for _ in sys.stdin:  # EOF (we are done, or the parent died) ends the child
-        print(calls[0], flush=True)
-
+    serve()
 
 def fake_calls(fake: subprocess.Popen) -> int:
-    fake.stdin.write("count\n")
+    fake.stdin.write("*\n")
     fake.stdin.flush()
     return int(fake.stdout.readline())
 
