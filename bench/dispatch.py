@@ -233,7 +233,7 @@ def add_plans(db: Database, count: int) -> None:
                               buddy_user_id=f"UB{n:05d}", channel_id=f"CP{n % CHANNELS:07d}", start_date=date.today(),
                               timezone="Europe/Paris", nudge_time="09:00")
         start_plan(db, plan_checklist, Workspace("T0001"), view_id=f"VBENCH{n}", created_by="U1", request=request,
-                   triage_id=None, triage_answers=None)
+                   triage_id=None)
 
 
 def run(kind: str, args: argparse.Namespace, fake: subprocess.Popen, api_url: str, tmp: str) -> dict:

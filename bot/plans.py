@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from bot.onboarding import schedule
 from bot.onboarding.checklist import Checklist
 from bot.presentation.plans import channel_problem_notice, notice_message
-from storage import outbox, plans
+from storage import outbox, plans, triages
 from storage.db import Database
 from storage.models import Plan, PlanItem, utcnow
 from storage.triages import Workspace
@@ -40,6 +40,10 @@ MAX_FUTURE_START = timedelta(days=365)
 
 class PlanError(Exception):
     """A change fitbot refuses, with the sentence to show the user."""
+
+
+class NotAllowed(PlanError):
+    """The user may not change this plan; the message names who may."""
 
 
 @dataclass(frozen=True)
@@ -138,12 +142,16 @@ def start_plan(
     created_by: str,
     request: PlanRequest,
     triage_id: int | None,
-    triage_answers: Mapping[str, Any] | None,
 ) -> Changed:
-    """Create the plan, its items and their schedule in one transaction (once, however often it is submitted)."""
+    """Create the plan, its items and their schedule in one transaction (once, however often it is submitted).
+
+    A plan started from a triage is linked to it, and the triage's answers may add checklist items.
+    """
     with db.unit_of_work() as session:
+        triage = triages.get(session, workspace, triage_id) if triage_id is not None else None
         plan_id = plans.insert_plan(session, workspace, view_id=view_id, values={
-            "triage_id": triage_id, "created_by": created_by, "checklist_version": checklist.version,
+            "triage_id": triage.id if triage else None, "created_by": created_by,
+            "checklist_version": checklist.version,
             "engineer_user_id": request.engineer_user_id, "engineer_name": request.engineer_name,
             "manager_user_id": request.manager_user_id, "buddy_user_id": request.buddy_user_id,
             "channel_id": request.channel_id, "start_date": request.start_date, "timezone": request.timezone,
@@ -153,7 +161,7 @@ def start_plan(
             return Changed(message="This plan was already started.")
         items = plans.add_items(session, plan_id, workspace.team_id, [
             {"key": t.key, "phase_title": t.phase_title, "offset_days": t.offset, "owner_role": t.owner,
-             "text": t.text} for t in checklist.items_for(triage_answers)
+             "text": t.text} for t in checklist.items_for(triage.answers if triage else None)
         ])
         plan = plans.get_plan(session, workspace, plan_id)
         assert plan is not None
@@ -332,7 +340,7 @@ def check_may_change(db: Database, workspace: Workspace, plan_id: int, user_id: 
     if plan is None:
         raise PlanError("That plan no longer exists.")
     if not can_manage(plan, user_id, is_admin=is_admin):
-        raise PlanError(refusal(plan))
+        raise NotAllowed(refusal(plan))
     return plan
 
 

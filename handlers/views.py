@@ -28,11 +28,10 @@ from bot.record_triage import record_triage
 from bot.services import Services, workspace_of
 from bot.slack_users import is_workspace_admin
 from bot.triage.engine import recommend
-from storage import triages
 
 log = logging.getLogger(__name__)
 
-SAVE_FAILED = "fitbot couldn't save this just now. Your answers are still here: press Recommend again in a minute."
+SAVE_FAILED = "fitbot couldn't save this just now. Your answers are still here: press {button} again in a minute."
 
 
 def register(app: App) -> None:
@@ -62,7 +61,7 @@ def submit_triage(ack: Ack, body: dict, view: dict, context: BoltContext) -> Non
                                   recommendation=recommendation)
     except SQLAlchemyError:
         log.exception("could not store triage for view %s", view["id"])
-        ack(response_action="errors", errors={"company": SAVE_FAILED})
+        ack(response_action="errors", errors={"company": SAVE_FAILED.format(button="Recommend")})
         return
     ack(response_action="update",
         view=submitted_view(company=answers["company"] or "", recommendation=recommendation, channel_id=channel_id))
@@ -76,19 +75,15 @@ def submit_plan(ack: Ack, body: dict, view: dict, context: BoltContext) -> None:
     if request is None:
         ack(response_action="errors", errors=errors)
         return
-    workspace = workspace_of(context)
     triage_id = _metadata(view).get("triage_id")
-    triage_id = triage_id if isinstance(triage_id, int) else None
     try:
-        with services.db.unit_of_work() as session:
-            triage = triages.get(session, workspace, triage_id) if triage_id is not None else None
-            answers = dict(triage.answers) if triage else None
         changed = plan_flow.start_plan(
-            services.db, services.checklist, workspace, view_id=view["id"], created_by=body["user"]["id"],
-            request=request, triage_id=triage.id if triage else None, triage_answers=answers)
+            services.db, services.checklist, workspace_of(context), view_id=view["id"],
+            created_by=body["user"]["id"], request=request,
+            triage_id=triage_id if isinstance(triage_id, int) else None)
     except SQLAlchemyError:
         log.exception("could not store plan for view %s", view["id"])
-        ack(response_action="errors", errors={"manager_user": SAVE_FAILED.replace("Recommend", "Start plan")})
+        ack(response_action="errors", errors={"manager_user": SAVE_FAILED.format(button="Start plan")})
         return
     ack(response_action="update", view=notice_view("Onboarding plan", changed.message))
     if changed.send_now:
@@ -107,20 +102,14 @@ def submit_move(ack: Ack, body: dict, view: dict, client: WebClient, context: Bo
         ack(response_action="errors", errors={"start_date": "Pick the new first day."})
         return
     user_id = body["user"]["id"]
-    workspace = workspace_of(context)
-    def may() -> bool:
-        return is_workspace_admin(client, user_id)
-
     try:
-        plan_flow.check_may_change(services.db, workspace, plan_id, user_id, is_admin=may)
-    except plan_flow.PlanError:
+        changed = plan_flow.change_plan(services.db, workspace_of(context), plan_id, user_id, action="move",
+                                        start_date=start, is_admin=lambda: is_workspace_admin(client, user_id))
+    except plan_flow.NotAllowed:
         # Modal errors are plain text (no mentions), so this one names roles rather than people.
         ack(response_action="errors", errors={"start_date": "Only the plan's creator, its manager or a workspace "
                                                             "admin can change this plan."})
         return
-    try:
-        changed = plan_flow.change_plan(services.db, workspace, plan_id, user_id, is_admin=may, action="move",
-                                        start_date=start)
     except plan_flow.PlanError as exc:
         ack(response_action="errors", errors={"start_date": str(exc)})
         return
