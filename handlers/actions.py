@@ -3,8 +3,6 @@ and the per-plan menu of `/fit plans`."""
 
 from __future__ import annotations
 
-import logging
-
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
@@ -21,8 +19,6 @@ from bot.services import Services, workspace_of
 from bot.slack_users import is_workspace_admin
 from handlers.replies import open_modal, open_plan_modal, tell_user
 from storage import plans, triages
-
-log = logging.getLogger(__name__)
 
 
 def register(app: App) -> None:
