@@ -80,6 +80,7 @@ def _run(args: argparse.Namespace) -> int:
         return serve(settings)
     services = build_services(settings)
     result = services.dispatcher.run_pass()
+    services.dispatcher.close()
     services.db.close()
     print(f"sent {result.sent}, retrying {result.retried}, failed {result.failed}")
     return 1 if result.failed else 0

@@ -15,6 +15,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -34,7 +35,10 @@ LEASE = timedelta(minutes=2)
 # Longest one row can take (post, join, post again, each with a 10 s timeout, plus bookkeeping).
 # Rows of a batch not started this long before the lease ends are handed back instead of sent late.
 ROW_BUDGET = timedelta(seconds=45)
-BATCH = 10
+BATCH = 50
+# A batch's channels are sent in parallel, each channel's rows in order: Slack's limits are per channel,
+# and one slow channel must not hold up the others.
+SENDERS = 8
 MAX_ATTEMPTS = 10
 MAX_BACKOFF = timedelta(minutes=10)
 # The bot cannot post there; the row's kind decides what to do instead (DM the requester, pause a plan).
@@ -60,6 +64,12 @@ class PassResult:
     # Within one pass: channels Slack rate-limited, and workspaces whose token Slack refused.
     held: dict[str, Retry] = field(default_factory=dict, repr=False)
     gone: dict[str, str] = field(default_factory=dict, repr=False)
+    # Channels are delivered on several threads; every change above goes through this lock.
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def count(self, outcome: str) -> None:
+        with self.lock:
+            setattr(self, outcome, getattr(self, outcome) + 1)
 
 
 def backoff(attempts: int) -> timedelta:
@@ -74,10 +84,15 @@ class Dispatcher:
         self.kinds = dict(kinds or {})
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._stopping = threading.Event()
+        self._senders = ThreadPoolExecutor(max_workers=SENDERS, thread_name_prefix="dispatch")
 
     def stop(self) -> None:
-        """Finish the row in hand, hand the rest of the batch back, and start no new batch."""
+        """Finish the rows in hand, hand the rest of the batch back, and start no new batch."""
         self._stopping.set()
+
+    def close(self) -> None:
+        """After the last pass (stop() first, then wait for the scheduler): release the sender threads."""
+        self._senders.shutdown(wait=True)
 
     def run_pass(self, limit: int | None = None) -> PassResult:
         """Send everything due when the pass starts, a batch at a time; `limit` caps the rows handled.
@@ -107,19 +122,34 @@ class Dispatcher:
 
     def _deliver_batch(self, batch: list[outbox.Claimed], result: PassResult) -> None:
         deadline = time.monotonic() + (LEASE - ROW_BUDGET).total_seconds()
-        for index, row in enumerate(batch):
+        channels: dict[str, list[outbox.Claimed]] = {}
+        for row in batch:
+            channels.setdefault(row.channel_id, []).append(row)
+        if len(channels) == 1:
+            self._deliver_channel(batch, result, deadline)
+            return
+        for done in [self._senders.submit(self._deliver_channel, rows, result, deadline)
+                     for rows in channels.values()]:
+            done.result()
+
+    def _deliver_channel(self, rows: list[outbox.Claimed], result: PassResult, deadline: float) -> None:
+        """One channel's rows of a batch, in due order."""
+        for index, row in enumerate(rows):
             if self._stopping.is_set() or time.monotonic() > deadline:
                 with self.db.transaction() as conn:
-                    outbox.release(conn, [r.id for r in batch[index:]], self.owner)
+                    outbox.release(conn, [r.id for r in rows[index:]], self.owner)
                 return
-            if row.team_id in result.gone:
-                self._record_failure(row, f"{result.gone[row.team_id]} (workspace token no longer valid)", result)
-            elif row.channel_id in result.held:
-                self._retry_later(row, result.held[row.channel_id], result)
+            with result.lock:
+                gone, held = result.gone.get(row.team_id), result.held.get(row.channel_id)
+            if gone:
+                self._record_failure(row, f"{gone} (workspace token no longer valid)", result)
+            elif held:
+                self._retry_later(row, held, result)
             else:
                 retry = self._deliver(row, result)
                 if retry is not None and retry.rate_limited:
-                    result.held[row.channel_id] = retry
+                    with result.lock:
+                        result.held[row.channel_id] = retry
 
     def _deliver(self, row: outbox.Claimed, result: PassResult) -> Retry | None:
         """Send one row and record the outcome; returns the Retry when it has to be tried again."""
@@ -132,7 +162,8 @@ class Dispatcher:
             error = error_code(exc)
             self._record_failure(row, error, result)
             if error in WORKSPACE_GONE:
-                result.gone[row.team_id] = error
+                with result.lock:
+                    result.gone[row.team_id] = error
                 with self.db.transaction() as conn:
                     stopped = outbox.fail_workspace(conn, row.team_id, error=error)
                 log.error("workspace %s: Slack answered %s; stopped %d pending message(s)", row.team_id, error,
@@ -150,7 +181,7 @@ class Dispatcher:
                 channel, ts, note = sent
                 if outbox.mark_sent(conn, row.id, self.owner, channel_id=channel, ts=ts, note=note) and not note:
                     self.kinds.get(row.kind, STORED).after_send(conn, row, channel, ts)
-                result.sent += 1
+                result.count("sent")
         return None
 
     def _retry_later(self, row: outbox.Claimed, retry: Retry, result: PassResult) -> None:
@@ -162,13 +193,13 @@ class Dispatcher:
         with self.db.transaction() as conn:
             outbox.reschedule(conn, row.id, self.owner, due_at=utcnow() + delay, error=retry.error,
                               refund_attempt=retry.rate_limited)
-        result.retried += 1
+        result.count("retried")
         log.info("outbox %s: %s, retrying in %ss", row.id, retry.error, delay.total_seconds())
 
     def _record_failure(self, row: outbox.Claimed, error: str, result: PassResult) -> None:
         with self.db.transaction() as conn:
             outbox.mark_failed(conn, row.id, self.owner, error=error)
-        result.failed += 1
+        result.count("failed")
         log.warning("outbox %s (%s to %s) failed: %s", row.id, row.kind, row.channel_id, error)
 
     def _send(self, row: outbox.Claimed) -> tuple[str, str | None, str | None] | None:

@@ -101,6 +101,7 @@ def serve(settings: Settings) -> int:
     finally:
         services.dispatcher.stop()
         scheduler.shutdown(wait=True)
+        services.dispatcher.close()
         executor.shutdown(wait=True)
         services.db.close()
         log.info("fitbot stopped")
