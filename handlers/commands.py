@@ -9,7 +9,7 @@ from bot.presentation.mrkdwn import clean, unescape
 from bot.presentation.plans import plans_list
 from bot.presentation.triage import help_message
 from bot.services import Services, workspace_of
-from handlers.replies import open_modal, open_plan_modal, tell_user
+from handlers.replies import open_modal, open_plan_modal, reply
 from storage import plans
 
 HELP_WORDS = {"help", "?", "-h", "--help"}
@@ -32,10 +32,7 @@ def fit_command(ack: Ack, command: dict, client: WebClient, context: BoltContext
     elif word == "plans":
         with services.db.unit_of_work() as session:
             message = plans_list(plans.active_plans(session, workspace_of(context)))
-        try:
-            respond(response_type="ephemeral", **message)
-        except Exception:
-            tell_user(respond, "Sorry, I couldn't show the plans just now. Please try again.")
+        reply(respond, **message)
     else:
         view = services.triage_modal.render(company=text, metadata={"channel_id": command["channel_id"]})
         open_modal(client, command["trigger_id"], view, respond, "the questionnaire")

@@ -43,9 +43,13 @@ def open_plan_modal(services: Services, client: WebClient, trigger_id: str, resp
 
 
 def tell_user(respond: Respond, text: str) -> None:
+    reply(respond, text=text)
+
+
+def reply(respond: Respond, **message: Any) -> None:
     """An ephemeral answer through the request's response_url; if even that fails, it is logged."""
-    log.info("telling the user: %s", text)
+    log.info("answering the user: %s", message.get("text"))
     try:
-        respond(response_type="ephemeral", replace_original=False, text=text)
+        respond(response_type="ephemeral", replace_original=False, **message)
     except Exception:  # the response_url is Slack too; nothing more to try
         log.exception("could not reach the user through response_url")

@@ -13,21 +13,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import OutboxMessage, utcnow
 from storage.triages import Workspace
+from storage.upsert import Executor, conflict_insert, is_postgres
 
 PENDING, SENDING, SENT, FAILED, CANCELLED = "pending", "sending", "sent", "failed", "cancelled"
-# The dispatcher records outcomes on a plain Connection (cheaper per row than an ORM Session);
-# handlers enqueue inside their Session. Functions here take either.
-Executor = Session | Connection
-
-
-def dialect_name(executor: Executor) -> str:
-    return executor.get_bind().dialect.name if isinstance(executor, Session) else executor.dialect.name
 
 
 @dataclass(frozen=True)
@@ -76,8 +69,7 @@ def enqueue(
         "created_at": now,
     }
     table = OutboxMessage.__table__
-    dialect = postgresql if dialect_name(session) == "postgresql" else sqlite
-    stmt = dialect.insert(table).values(**values)
+    stmt = conflict_insert(session, table).values(**values)
     stmt = stmt.on_conflict_do_update(
         index_elements=["team_id", "dedupe_key"],
         set_={"status": PENDING, "due_at": stmt.excluded.due_at, "payload": stmt.excluded.payload,
@@ -109,7 +101,7 @@ def claim(
     ix_outbox_claimable in due order, where one OR query made the database read and sort every due row.
     """
     now = due_by or utcnow()
-    postgres = dialect_name(session) == "postgresql"
+    postgres = is_postgres(session)
 
     def pick(condition, count: int) -> list[int]:
         query = select(OutboxMessage.id).where(condition).order_by(OutboxMessage.due_at).limit(count)

@@ -1,21 +1,28 @@
-"""INSERT … ON CONFLICT DO NOTHING for both dialects: duplicates from Slack retries are not errors."""
+"""Dialect-specific INSERT … ON CONFLICT for SQLite and PostgreSQL: duplicates from Slack retries are not errors."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Table
+from sqlalchemy import Connection, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+
+# Handlers work in an ORM Session; the dispatcher's hot path uses a plain Connection. Both execute.
+Executor = Session | Connection
+
+
+def is_postgres(executor: Executor) -> bool:
+    bind = executor.get_bind() if isinstance(executor, Session) else executor
+    return bind.dialect.name == "postgresql"
+
+
+def conflict_insert(executor: Executor, table: Table) -> Any:
+    """INSERT for `table` in the executor's dialect, which offers on_conflict_do_nothing / _do_update."""
+    return (postgresql if is_postgres(executor) else sqlite).insert(table)
 
 
 def insert_unless_exists(session: Session, table: Table, values: dict[str, Any], conflict: list[str]) -> int | None:
     """Insert a row and return its id, or None when a row with the same `conflict` columns exists."""
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    stmt = (
-        dialect.insert(table)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=conflict)
-        .returning(table.c.id)
-    )
-    return session.execute(stmt).scalar_one_or_none()
+    stmt = conflict_insert(session, table).values(**values).on_conflict_do_nothing(index_elements=conflict)
+    return session.execute(stmt.returning(table.c.id)).scalar_one_or_none()
