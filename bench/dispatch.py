@@ -35,13 +35,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from slack_sdk import WebClient  # noqa: E402
 from sqlalchemy import event, insert, text, update  # noqa: E402
 
 from bot.dispatcher import Dispatcher  # noqa: E402
 from bot.onboarding import checklist  # noqa: E402
 from bot.plan_messages import PLAN_KINDS  # noqa: E402
 from bot.plans import PlanRequest, start_plan  # noqa: E402
+from bot.slack_client import KeepAliveWebClient  # noqa: E402
 from storage.db import Database  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
 from storage.models import OutboxMessage, utcnow  # noqa: E402
@@ -240,7 +240,7 @@ def run(kind: str, args: argparse.Namespace, fake: subprocess.Popen, api_url: st
     out, query, size = {"db": kind, "idle": []}, [], 0
     with database(kind, tmp) as url:
         db = Database(url)
-        client = WebClient(token="xoxb-bench", base_url=api_url, timeout=10, retry_handlers=[])  # = delivery_client
+        client = KeepAliveWebClient(token="xoxb-bench", base_url=api_url)  # what delivery_client() builds
         dispatcher = Dispatcher(db, client, kinds=PLAN_KINDS, owner="bench")
         try:
             explain(db, dispatcher, query, analyze=False)  # captures the claim SELECT

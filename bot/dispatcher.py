@@ -8,6 +8,7 @@ MAX_ATTEMPTS or on an error retrying cannot fix.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import socket
@@ -22,8 +23,10 @@ from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
-from bot.message_kinds import POST, MessageKind, SlackCall, StoredMessage
+from bot.message_kinds import POST, MessageKind, Postponed, SlackCall, StoredMessage
 from bot.slack_errors import TRANSPORT_ERRORS, error_code, is_transient, retry_after_seconds
 from storage import outbox
 from storage.db import Database
@@ -46,6 +49,7 @@ UNREACHABLE_CHANNEL = {"not_in_channel", "channel_not_found", "is_archived", "re
 # The workspace's token no longer works: nothing else for that workspace can be sent either.
 WORKSPACE_GONE = {"token_revoked", "invalid_auth", "account_inactive", "team_not_found"}
 STORED = StoredMessage()
+NO_LONGER_NEEDED = "no longer needed when it came due"
 
 
 class Retry(Exception):
@@ -54,6 +58,12 @@ class Retry(Exception):
     def __init__(self, error: str, delay: timedelta | None = None, *, rate_limited: bool = False) -> None:
         super().__init__(error)
         self.error, self.delay, self.rate_limited = error, delay, rate_limited
+
+
+# What rendering a row gave: the call to make, None when it no longer applies, or a Retry.
+Rendered = SlackCall | None | Retry
+# A sent row: the channel and message ts Slack answered, and a note when it went somewhere else instead.
+Sent = tuple[str, str | None, str | None]
 
 
 @dataclass
@@ -76,6 +86,17 @@ def backoff(attempts: int) -> timedelta:
     return min(timedelta(seconds=2 ** max(attempts - 1, 0)), MAX_BACKOFF)
 
 
+@dataclass(frozen=True)
+class _Delivered:
+    """A row Slack took, or one to cancel (`channel` None, `note` says why), waiting to be recorded."""
+
+    row: outbox.Claimed
+    channel: str | None
+    ts: str | None
+    note: str | None
+    result: PassResult
+
+
 class Dispatcher:
     def __init__(self, db: Database, client: WebClient, *, kinds: Mapping[str, MessageKind] | None = None,
                  owner: str | None = None) -> None:
@@ -85,6 +106,9 @@ class Dispatcher:
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._stopping = threading.Event()
         self._senders = ThreadPoolExecutor(max_workers=SENDERS, thread_name_prefix="dispatch")
+        self._unrecorded: list[_Delivered] = []
+        self._unrecorded_lock = threading.Lock()
+        self._recording = threading.Lock()
 
     def stop(self) -> None:
         """Finish the rows in hand, hand the rest of the batch back, and start no new batch."""
@@ -122,17 +146,58 @@ class Dispatcher:
 
     def _deliver_batch(self, batch: list[outbox.Claimed], result: PassResult) -> None:
         deadline = time.monotonic() + (LEASE - ROW_BUDGET).total_seconds()
+        calls = self._render(batch)
         channels: dict[str, list[outbox.Claimed]] = {}
         for row in batch:
             channels.setdefault(row.channel_id, []).append(row)
         if len(channels) == 1:
-            self._deliver_channel(batch, result, deadline)
-            return
-        for done in [self._senders.submit(self._deliver_channel, rows, result, deadline)
-                     for rows in channels.values()]:
-            done.result()
+            self._deliver_channel(batch, calls, result, deadline)
+        else:
+            for done in [self._senders.submit(self._deliver_channel, rows, calls, result, deadline)
+                         for rows in channels.values()]:
+                done.result()
+        self._record(wait=True)
 
-    def _deliver_channel(self, rows: list[outbox.Claimed], result: PassResult, deadline: float) -> None:
+    def _render(self, batch: list[outbox.Claimed]) -> dict[int, Rendered]:
+        """Each row's call, rendered when its batch starts, from one read of the database for the batch.
+
+        Kinds that read the database load what all their rows need at once (`preload`), where one
+        session and query per row cost more than the Slack call. Rendering a row that fails makes that
+        row retry; the batch goes on.
+        """
+        rendered: dict[int, Rendered] = {}
+        by_kind: dict[str, list[outbox.Claimed]] = {}
+        for row in batch:
+            by_kind.setdefault(row.kind, []).append(row)
+        with contextlib.ExitStack() as stack:
+            session = None
+            for kind_name, rows in by_kind.items():
+                kind = self.kinds.get(kind_name, STORED)
+                if kind.reads_database and session is None:
+                    session = stack.enter_context(self.db.read())
+                try:
+                    if kind.reads_database:
+                        kind.preload(session, rows)
+                    for row in rows:
+                        rendered[row.id] = self._render_row(kind, session if kind.reads_database else None, row)
+                except SQLAlchemyError as exc:  # the database, not one row: every row of the kind tries again
+                    log.warning("could not read what %s rows need: %s", kind_name, exc)
+                    for row in rows:
+                        rendered[row.id] = Retry(f"database error while rendering: {exc}"[:500])
+        return rendered
+
+    @staticmethod
+    def _render_row(kind: MessageKind, session: Session | None, row: outbox.Claimed) -> Rendered:
+        try:
+            return kind.render(session, row)
+        except SQLAlchemyError:
+            raise
+        except Exception as exc:  # a bug in one row's rendering must not hold up the others
+            log.exception("outbox %s: could not render it", row.id)
+            return Retry(f"could not render: {exc!r}"[:500])
+
+    def _deliver_channel(self, rows: list[outbox.Claimed], calls: dict[int, Rendered], result: PassResult,
+                         deadline: float) -> None:
         """One channel's rows of a batch, in due order."""
         for index, row in enumerate(rows):
             if self._stopping.is_set() or time.monotonic() > deadline:
@@ -146,15 +211,17 @@ class Dispatcher:
             elif held:
                 self._retry_later(row, held, result)
             else:
-                retry = self._deliver(row, result)
+                retry = self._deliver(row, calls[row.id], result)
                 if retry is not None and retry.rate_limited:
                     with result.lock:
                         result.held[row.channel_id] = retry
 
-    def _deliver(self, row: outbox.Claimed, result: PassResult) -> Retry | None:
+    def _deliver(self, row: outbox.Claimed, call: Rendered, result: PassResult) -> Retry | None:
         """Send one row and record the outcome; returns the Retry when it has to be tried again."""
         try:
-            sent = self._send(row)
+            if isinstance(call, Retry):
+                raise call
+            sent = self._send(row, call)
         except Retry as retry:
             self._retry_later(row, retry, result)
             return retry
@@ -174,15 +241,43 @@ class Dispatcher:
             retry = Retry(f"unexpected error: {exc!r}"[:500])
             self._retry_later(row, retry, result)
             return retry
-        with self.db.transaction() as conn:
-            if sent is None:
-                outbox.mark_cancelled(conn, row.id, self.owner, reason="no longer needed when it came due")
-            else:
-                channel, ts, note = sent
-                if outbox.mark_sent(conn, row.id, self.owner, channel_id=channel, ts=ts, note=note) and not note:
-                    self.kinds.get(row.kind, STORED).after_send(conn, row, channel, ts)
-                result.count("sent")
+        if sent is None or isinstance(sent, Postponed):
+            delivered = _Delivered(row, None, None, sent.reason if sent else NO_LONGER_NEEDED, result)
+        else:
+            delivered = _Delivered(row, *sent, result)
+        with self._unrecorded_lock:
+            self._unrecorded.append(delivered)
+        self._record(wait=False)
         return None
+
+    def _record(self, *, wait: bool) -> None:
+        """Record delivered rows, one transaction for all that are waiting (group commit).
+
+        One sender records at a time; meanwhile the others' rows pile up for the next transaction, so
+        commits stay few however many senders there are. A sender that finds recording busy leaves its
+        row to the recorder or to the end of the batch (`wait`). A crash before the commit sends those
+        rows again once their lease ends, as a crash between Slack's answer and any commit would.
+        """
+        if not self._recording.acquire(blocking=wait):
+            return
+        try:
+            while True:
+                with self._unrecorded_lock:
+                    group, self._unrecorded = self._unrecorded, []
+                if not group:
+                    return
+                with self.db.transaction() as conn:
+                    for d in group:
+                        if d.channel is None:
+                            outbox.mark_cancelled(conn, d.row.id, self.owner, reason=d.note)
+                        elif outbox.mark_sent(conn, d.row.id, self.owner, channel_id=d.channel, ts=d.ts,
+                                              note=d.note) and not d.note:
+                            self.kinds.get(d.row.kind, STORED).after_send(conn, d.row, d.channel, d.ts)
+                for d in group:
+                    if d.channel is not None:
+                        d.result.count("sent")
+        finally:
+            self._recording.release()
 
     def _retry_later(self, row: outbox.Claimed, retry: Retry, result: PassResult) -> None:
         # Rate limits are Slack pacing us, not a failed attempt: they never use up the row's attempts.
@@ -202,19 +297,15 @@ class Dispatcher:
         result.count("failed")
         log.warning("outbox %s (%s to %s) failed: %s", row.id, row.kind, row.channel_id, error)
 
-    def _send(self, row: outbox.Claimed) -> tuple[str, str | None, str | None] | None:
-        """Render and make the row's call; (channel, ts, note), or None when the row no longer applies.
+    def _send(self, row: outbox.Claimed, call: SlackCall | None) -> Sent | Postponed | None:
+        """Make the row's call: (channel, ts, note); None when the row no longer applies (`call` None);
+        Postponed when its channel is closed to fitbot and the row waits for the fix.
 
         Raises Retry, or a SlackApiError that retrying cannot fix.
         """
-        kind = self.kinds.get(row.kind, STORED)
-        if kind.reads_database:
-            with self.db.unit_of_work() as session:
-                call = kind.render(session, row)
-        else:
-            call = kind.render(None, row)
         if call is None:
             return None
+        kind = self.kinds.get(row.kind, STORED)
         try:
             return (*self._make(call), None)
         except SlackApiError as exc:
@@ -227,6 +318,8 @@ class Dispatcher:
                 instead = kind.unreachable(session, row, error)
             if instead is None:
                 raise
+            if isinstance(instead, Postponed):
+                return instead
             return (*self._make(instead), f"{error}: sent to {instead.channel} instead")
 
     def _make(self, call: SlackCall) -> tuple[str, str | None]:

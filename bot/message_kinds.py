@@ -29,14 +29,25 @@ class SlackCall:
         return self.args["channel"]
 
 
+@dataclass(frozen=True)
+class Postponed:
+    """The row waits until someone fixes its channel (its plan was paused); it is cancelled for now,
+    and queued again when the plan resumes."""
+
+    reason: str
+
+
 class MessageKind(Protocol):
     reads_database: bool  # whether render() needs a Session (the dispatcher skips opening one otherwise)
+
+    def preload(self, session: Session, rows: list[Claimed]) -> None:
+        """Before a batch is rendered (kinds that read the database): load what its rows need at once."""
 
     def render(self, session: Session | None, row: Claimed) -> SlackCall | None:
         """The call to make, or None when the row no longer needs sending (it is then cancelled)."""
 
-    def unreachable(self, session: Session, row: Claimed, error: str) -> SlackCall | None:
-        """fitbot can't post in the row's channel: what to send instead (None: record the failure)."""
+    def unreachable(self, session: Session, row: Claimed, error: str) -> SlackCall | Postponed | None:
+        """fitbot can't post in the row's channel: what to send instead, Postponed, or None (the row fails)."""
 
     def after_send(self, connection: Connection, row: Claimed, channel: str, ts: str | None) -> None:
         """Record what the sent message means, in the transaction that marks the row sent."""
@@ -47,10 +58,13 @@ class StoredMessage:
 
     reads_database = False
 
+    def preload(self, session: Session, rows: list[Claimed]) -> None:
+        pass
+
     def render(self, session: Session | None, row: Claimed) -> SlackCall | None:
         return SlackCall(POST, {"channel": row.channel_id, **row.payload})
 
-    def unreachable(self, session: Session, row: Claimed, error: str) -> SlackCall | None:
+    def unreachable(self, session: Session, row: Claimed, error: str) -> SlackCall | Postponed | None:
         if not row.fallback_user_id:
             return None
         return SlackCall(POST, {"channel": row.fallback_user_id, **fallback_dm(row.channel_id, error, row.payload)})

@@ -8,7 +8,7 @@ from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from bot import plans as plan_flow
-from bot.message_kinds import POST, UPDATE, MessageKind, SlackCall
+from bot.message_kinds import POST, UPDATE, MessageKind, Postponed, SlackCall
 from bot.onboarding.schedule import nudge_at
 from bot.presentation import plans as views
 from storage import plans
@@ -20,11 +20,10 @@ LATE_AFTER = timedelta(days=1)
 
 
 def _load(session: Session, row: Claimed) -> tuple[Plan | None, PlanItem | None]:
-    workspace = Workspace(row.team_id)
-    plan = plans.get_plan(session, workspace, row.payload["plan_id"])
-    item_id = row.payload.get("item_id")
-    item = plans.get_item(session, workspace, item_id) if item_id is not None else None
-    return plan, item
+    workspace, item_id = Workspace(row.team_id), row.payload.get("item_id")
+    item = plans.loaded(session, PlanItem, workspace, item_id) if item_id is not None else None
+    plan = plans.loaded(session, Plan, workspace, row.payload["plan_id"])
+    return (plan, item) if item is None or plan is None or item.plan_id == plan.id else (None, None)
 
 
 def _open_in_active_plan(plan: Plan | None, item: PlanItem | None) -> bool:
@@ -36,9 +35,12 @@ class _PlanKind:
 
     reads_database = True
 
-    def unreachable(self, session: Session, row: Claimed, error: str) -> SlackCall | None:
+    def preload(self, session: Session, rows: list[Claimed]) -> None:
+        plans.preload(session, [(row.team_id, row.payload["plan_id"], row.payload.get("item_id")) for row in rows])
+
+    def unreachable(self, session: Session, row: Claimed, error: str) -> SlackCall | Postponed | None:
         plan_flow.pause_for_channel_problem(session, Workspace(row.team_id), row.payload["plan_id"], error)
-        return None
+        return Postponed(f"plan paused: {error}")
 
     def after_send(self, connection: Connection, row: Claimed, channel: str, ts: str | None) -> None:
         pass
@@ -84,7 +86,7 @@ class Escalation(_PlanKind):
             return None
         return SlackCall(POST, {"channel": plan.manager_user_id, **views.escalation_message(plan, item)})
 
-    def unreachable(self, session: Session, row: Claimed, error: str) -> SlackCall | None:
+    def unreachable(self, session: Session, row: Claimed, error: str) -> SlackCall | Postponed | None:
         return None  # a DM that fails says nothing about the plan's channel
 
     def after_send(self, connection: Connection, row: Claimed, channel: str, ts: str | None) -> None:
@@ -101,7 +103,7 @@ class ItemUpdate(_PlanKind):
         message = views.closed_nudge(plan, item, snoozed_by=row.payload.get("snoozed_by"))
         return SlackCall(UPDATE, {"channel": row.channel_id, "ts": row.payload["ts"], **message})
 
-    def unreachable(self, session: Session, row: Claimed, error: str) -> SlackCall | None:
+    def unreachable(self, session: Session, row: Claimed, error: str) -> SlackCall | Postponed | None:
         return None
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import http.client
 import re
+from collections.abc import Mapping
+from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
@@ -31,5 +33,9 @@ def is_transient(exc: SlackApiError) -> bool:
 
 def retry_after_seconds(exc: SlackApiError, default: int = 1) -> int:
     """Slack's Retry-After header in whole seconds (at least 1)."""
-    value = str(exc.response.headers.get("Retry-After") or exc.response.headers.get("retry-after") or "")
+    return retry_after_seconds_of(exc.response.headers, default)
+
+
+def retry_after_seconds_of(headers: Mapping[str, Any], default: int = 1) -> int:
+    value = str(headers.get("Retry-After") or headers.get("retry-after") or "")
     return max(int(value), 1) if _SECONDS.fullmatch(value) else default

@@ -8,6 +8,8 @@ from contextlib import contextmanager
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
+READ_ONLY = "fitbot_read_only"  # execution option of the engine behind Database.read()
+
 
 def make_engine(url: str) -> Engine:
     """Build the engine; SQLite gets WAL and a busy timeout so threads wait instead of failing.
@@ -15,6 +17,8 @@ def make_engine(url: str) -> Engine:
     SQLite transactions start with BEGIN IMMEDIATE: the write lock is taken at the start, so a unit of
     work reads and writes one consistent state, the way row locks (FOR UPDATE) make it on PostgreSQL.
     pysqlite would otherwise begin only at the first write, after the reads a decision was based on.
+    Read-only sessions (`Database.read`) begin deferred instead: in WAL mode they read a snapshot
+    without waiting for the writer.
     """
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
@@ -33,7 +37,7 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, pool_size=10, max_overflow=30, pool_pre_ping=True)
@@ -46,6 +50,7 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._readers = sessionmaker(self.engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False)
 
     @property
     def is_postgres(self) -> bool:
@@ -55,6 +60,12 @@ class Database:
     def unit_of_work(self) -> Iterator[Session]:
         """A session that commits when the block ends and rolls back if it raises."""
         with self._sessions() as session, session.begin():
+            yield session
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A session that only reads (the dispatcher rendering a message); it never waits for SQLite's writer."""
+        with self._readers() as session:  # closing it rolls the read transaction back
             yield session
 
     @contextmanager

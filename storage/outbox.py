@@ -136,7 +136,7 @@ def release_all_claims(session: Executor) -> int:
 
 
 def mark_cancelled(session: Executor, row_id: int, owner: str, *, reason: str) -> bool:
-    return _finish(session, row_id, owner, status=CANCELLED, last_error=reason)
+    return _finish(session, _ENDED, row_id, owner, end=CANCELLED, error=reason)
 
 
 def cancel_pending(session: Session, workspace: Workspace, *, subject_prefix: str, reason: str) -> int:
@@ -158,33 +158,36 @@ def fail_workspace(session: Executor, team_id: str, *, error: str) -> int:
     ).rowcount
 
 
-# Built once: the dispatcher finishes every row it sends with one of these.
-_FINISH = (
-    update(OutboxMessage)
-    .where(OutboxMessage.id == bindparam("row_id"), OutboxMessage.claimed_by == bindparam("owner"),
-           OutboxMessage.status == SENDING)
-)
+# The dispatcher finishes every row it claimed with one of these, built once so each use is a cache hit.
+# A row changes only while `owner` still holds its claim: a stale dispatcher changes nothing.
+_OWNED = (OutboxMessage.id == bindparam("row_id"), OutboxMessage.claimed_by == bindparam("owner"),
+          OutboxMessage.status == SENDING)
+_SENT = update(OutboxMessage).where(*_OWNED).values(
+    status=SENT, lease_until=None, sent_channel_id=bindparam("to_channel"), sent_ts=bindparam("ts"),
+    sent_at=bindparam("at"), last_error=bindparam("note"))
+_ENDED = update(OutboxMessage).where(*_OWNED).values(status=bindparam("end"), lease_until=None,
+                                                     last_error=bindparam("error"))
+_RESCHEDULED = update(OutboxMessage).where(*_OWNED).values(
+    status=PENDING, lease_until=None, due_at=bindparam("due"), last_error=bindparam("error"))
+_RESCHEDULED_REFUNDED = _RESCHEDULED.values(attempts=OutboxMessage.attempts - 1)
 
 
-def _finish(session: Executor, row_id: int, owner: str, **values: Any) -> bool:
-    """Update a row only while `owner` still holds its claim (a stale dispatcher changes nothing)."""
-    result = session.execute(_FINISH.values(lease_until=None, **values), {"row_id": row_id, "owner": owner})
-    return result.rowcount == 1
+def _finish(session: Executor, statement: Any, row_id: int, owner: str, **params: Any) -> bool:
+    return session.execute(statement, {"row_id": row_id, "owner": owner, **params}).rowcount == 1
 
 
 def mark_sent(
     session: Executor, row_id: int, owner: str, *, channel_id: str, ts: str | None, note: str | None = None
 ) -> bool:
-    return _finish(session, row_id, owner, status=SENT, sent_channel_id=channel_id, sent_ts=ts,
-                   sent_at=utcnow(), last_error=note)
+    return _finish(session, _SENT, row_id, owner, to_channel=channel_id, ts=ts, at=utcnow(), note=note)
 
 
 def reschedule(
     session: Executor, row_id: int, owner: str, *, due_at: datetime, error: str, refund_attempt: bool = False
 ) -> bool:
     """Back to pending until `due_at`; `refund_attempt` when the claim never got a real try (a rate limit)."""
-    extra = {"attempts": OutboxMessage.attempts - 1} if refund_attempt else {}
-    return _finish(session, row_id, owner, status=PENDING, due_at=due_at, last_error=error, **extra)
+    return _finish(session, _RESCHEDULED_REFUNDED if refund_attempt else _RESCHEDULED, row_id, owner, due=due_at,
+                   error=error)
 
 
 def release(session: Executor, row_ids: list[int], owner: str) -> None:
@@ -196,5 +199,5 @@ def release(session: Executor, row_ids: list[int], owner: str) -> None:
     )
 
 
-def mark_failed(session: Session, row_id: int, owner: str, *, error: str) -> bool:
-    return _finish(session, row_id, owner, status=FAILED, last_error=error)
+def mark_failed(session: Executor, row_id: int, owner: str, *, error: str) -> bool:
+    return _finish(session, _ENDED, row_id, owner, end=FAILED, error=error)

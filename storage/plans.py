@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Connection, case, func, select, update
+from sqlalchemy import Connection, Update, bindparam, case, func, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import Plan, PlanItem, utcnow
 from storage.triages import Workspace
 from storage.upsert import insert_unless_exists
 
+Model = TypeVar("Model", Plan, PlanItem)
 ACTIVE, PAUSED, CANCELLED, COMPLETED = "active", "paused", "cancelled", "completed"
 OPEN, DONE, NOT_APPLICABLE = "open", "done", "not_applicable"
 
@@ -45,6 +47,29 @@ def get_item(session: Session, workspace: Workspace, item_id: int) -> PlanItem |
     ).one_or_none()
 
 
+def preload(session: Session, refs: Iterable[tuple[str, int, int | None]]) -> None:
+    """Load these (team, plan, item) into the session in two queries; `loaded()` then finds them there.
+
+    The dispatcher renders a batch of plan messages this way instead of querying once per row. The
+    session only holds objects weakly, so it keeps the loaded ones in `session.info` until it closes.
+    """
+    refs = list(refs)
+    teams = {team for team, _, _ in refs}
+    loaded = list(session.scalars(select(Plan).where(Plan.team_id.in_(teams),
+                                                     Plan.id.in_({plan for _, plan, _ in refs}))))
+    if item_ids := {item for _, _, item in refs if item is not None}:
+        loaded += session.scalars(select(PlanItem).where(PlanItem.team_id.in_(teams), PlanItem.id.in_(item_ids)))
+    session.info.setdefault("preloaded", []).extend(loaded)
+
+
+def loaded(session: Session, model: type[Model], workspace: Workspace, ident: int) -> Model | None:
+    """A plan or item of this workspace: from the session when preloaded, otherwise one scoped query."""
+    found = session.identity_map.get(session.identity_key(model, ident))
+    if found is None:
+        return session.scalars(select(model).where(model.id == ident, model.team_id == workspace.team_id)).one_or_none()
+    return found if found.team_id == workspace.team_id else None
+
+
 def items_of(session: Session, workspace: Workspace, plan_id: int) -> list[PlanItem]:
     return list(session.scalars(
         select(PlanItem).where(PlanItem.plan_id == plan_id, PlanItem.team_id == workspace.team_id)
@@ -71,7 +96,14 @@ def snooze_item(item: PlanItem, until: datetime) -> None:
 
 def record_sent(connection: Connection, item_id: int, **values: Any) -> None:
     """What a message sent about an item means for it (its live nudge, a reminder sent…)."""
-    connection.execute(update(PlanItem).where(PlanItem.id == item_id).values(**values))
+    connection.execute(_record_sent_statement(tuple(sorted(values))), {"item": item_id,
+                                                                        **{f"new_{k}": v for k, v in values.items()}})
+
+
+@functools.cache
+def _record_sent_statement(columns: tuple[str, ...]) -> Update:
+    """One statement per set of columns, so the dispatcher's per-row updates hit SQLAlchemy's cache."""
+    return update(PlanItem).where(PlanItem.id == bindparam("item")).values({c: bindparam(f"new_{c}") for c in columns})
 
 
 def set_status(session: Session, plan: Plan, status: str, reason: str | None = None) -> None:

@@ -5,11 +5,15 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from slack_sdk import WebClient
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from bot import dispatcher as dispatcher_module
 from bot.dispatcher import Dispatcher, backoff
+from bot.message_kinds import StoredMessage
+from bot.onboarding import checklist
+from bot.plan_messages import PLAN_KINDS
+from bot.plans import PlanRequest, start_plan
+from bot.slack_client import KeepAliveWebClient
 from storage import outbox
 from storage.models import OutboxMessage, utcnow
 from storage.triages import Workspace
@@ -38,7 +42,7 @@ def test_a_rate_limited_channel_holds_its_other_rows_but_not_other_channels(db, 
     _enqueue(db, "CBUSY", "CQUIET", "CBUSY", "CQUIET", "CBUSY", "CQUIET")
     # Slack rate-limits whichever channel's post arrives first (channels are sent in parallel).
     slack.script("chat.postMessage", Reply(status=429, headers={"Retry-After": "30"}))
-    result = Dispatcher(db, WebClient(token="xoxb-x", base_url=slack.url)).run_pass()
+    result = Dispatcher(db, KeepAliveWebClient(token="xoxb-x", base_url=slack.url)).run_pass()
     limited = slack.calls("chat.postMessage")[0].params["channel"]
     assert (result.sent, result.retried) == (3, 3)
     assert [c.params["channel"] for c in slack.calls("chat.postMessage")].count(limited) == 1  # no second 429
@@ -60,7 +64,7 @@ def test_gives_up_after_max_attempts_and_records_why(db, slack, monkeypatch):
     monkeypatch.setattr(dispatcher_module, "backoff", lambda attempts: timedelta(0))
     _enqueue(db, "C1")
     slack.down(502)
-    d = Dispatcher(db, WebClient(token="xoxb-x", base_url=slack.url))
+    d = Dispatcher(db, KeepAliveWebClient(token="xoxb-x", base_url=slack.url))
     assert d.run_pass().retried == 1
     assert d.run_pass().failed == 1
     (row,) = _rows(db)
@@ -69,7 +73,8 @@ def test_gives_up_after_max_attempts_and_records_why(db, slack, monkeypatch):
 
 def test_connection_refused_is_retried(db):
     _enqueue(db, "C1")
-    result = Dispatcher(db, WebClient(token="xoxb-x", base_url="http://127.0.0.1:9/api/", timeout=2)).run_pass()
+    unreachable = KeepAliveWebClient(token="xoxb-x", base_url="http://127.0.0.1:9/api/", timeout=2)
+    result = Dispatcher(db, unreachable).run_pass()
     assert result.retried == 1
     (row,) = _rows(db)
     assert row.status == "pending"
@@ -79,13 +84,13 @@ def test_connection_refused_is_retried(db):
 def test_revoked_token_fails_the_row_with_slacks_error(db, slack):
     _enqueue(db, "C1")
     slack.revoked_tokens.add("xoxb-gone")
-    Dispatcher(db, WebClient(token="xoxb-gone", base_url=slack.url)).run_pass()
+    Dispatcher(db, KeepAliveWebClient(token="xoxb-gone", base_url=slack.url)).run_pass()
     (row,) = _rows(db)
     assert (row.status, row.last_error) == ("failed", "token_revoked")
 
 
-def _client(slack, **kwargs) -> WebClient:
-    return WebClient(token="xoxb-x", base_url=slack.url, **kwargs)
+def _client(slack, **kwargs) -> KeepAliveWebClient:
+    return KeepAliveWebClient(token="xoxb-x", base_url=slack.url, **kwargs)
 
 
 def test_rate_limits_do_not_use_up_attempts_and_hold_the_channel_for_the_whole_pass(db, slack):
@@ -135,7 +140,7 @@ def test_a_broken_http_answer_is_retried_and_the_batch_goes_on(db):
     _enqueue(db, "C1", "C2")
     server = _GarbageServer()
     try:
-        result = Dispatcher(db, WebClient(token="xoxb-x", base_url=f"http://127.0.0.1:{server.port}/api/")).run_pass()
+        result = Dispatcher(db, KeepAliveWebClient(token="xoxb-x", base_url=f"http://127.0.0.1:{server.port}/api/")).run_pass()
     finally:
         server.sock.close()
     assert result.retried == 2
@@ -204,3 +209,45 @@ def test_a_dispatch_process_killed_mid_send_leaves_its_rows_to_another_after_the
             row.lease_until = utcnow() - timedelta(seconds=1)
     assert survivor.run_pass().sent == 3
     assert {(r.status, r.claimed_by) for r in _rows(db)} == {("sent", "survivor")}
+
+
+class _BrokenForOneRow(StoredMessage):
+    def render(self, session, row):
+        if row.payload["text"] == "message 1":
+            raise ValueError("a bug in one message")
+        return super().render(session, row)
+
+
+def test_a_row_that_fails_to_render_is_retried_and_the_rest_of_the_batch_goes_out(db, slack):
+    _enqueue(db, "C1", "C1", "C2")
+    with db.unit_of_work() as s:
+        s.execute(OutboxMessage.__table__.update().values(kind="broken"))
+    result = Dispatcher(db, _client(slack), kinds={"broken": _BrokenForOneRow()}).run_pass()
+    assert (result.sent, result.retried) == (2, 1)
+    assert sorted(m["text"] for m in slack.messages()) == ["message 0", "message 2"]  # channels go in parallel
+    broken = next(r for r in _rows(db) if r.payload["text"] == "message 1")
+    assert (broken.status, broken.last_error) == ("pending", "could not render: ValueError('a bug in one message')")
+
+
+def test_plan_messages_of_a_batch_are_read_together_not_row_by_row(db, slack):
+    for n in range(5):
+        start_plan(db, checklist.load(), Workspace("T0001"), view_id=f"V{n}", created_by="U0LEAD", triage_id=None,
+                   request=PlanRequest(engineer_user_id=f"UE{n}", engineer_name=None, manager_user_id="U0MGR",
+                                       buddy_user_id=None, channel_id=f"C{n}", start_date=utcnow().date()
+                                       - timedelta(days=100), timezone="America/Chicago", nudge_time="09:00"))
+    statements = []
+
+    def record(conn, cursor, statement, *_):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        result = Dispatcher(db, _client(slack), kinds=PLAN_KINDS).run_pass()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    nudges = [m for m in slack.messages() if any(b.get("block_id", "").startswith("item:") for b in m["blocks"])]
+    assert result.sent > dispatcher_module.BATCH and len(nudges) > 60
+    item_reads = [s for s in statements if s.lstrip().startswith("SELECT") and "FROM plan_items" in s]
+    digests = len([m for m in slack.messages() if "progress" in m["text"].lower()])
+    # One read per batch (and one per digest, which counts every item of its plan).
+    assert len(item_reads) <= -(-result.sent // dispatcher_module.BATCH) + digests

@@ -206,6 +206,8 @@ def test_a_channel_fitbot_cannot_use_pauses_the_plan_and_tells_its_creator(fitbo
         plan = s.scalars(select(Plan)).one()
     assert (plan.status, plan.status_reason) == ("paused", "channel problem: channel_not_found")
     assert not _rows(db, status="pending")
+    # Cancelled, not failed, so that resuming the plan queues every one of them again.
+    assert {r.status for r in _rows(db, kind="nudge")} == {"cancelled"}
 
 
 def test_plan_from_a_recommendation_is_linked_and_gets_the_extra_items(fitbot, slack, db):
@@ -387,6 +389,7 @@ def test_after_a_channel_problem_resuming_nudges_again_in_the_channel(fitbot, sl
     assert {c.params["channel"] for c in _nudges(slack).values()} == {"GLATER"}
     assert set(_nudges(slack)) == {i for i, item in _items(db).items()
                                    if item.nudge_ts is not None}
+    assert not _rows(db, kind="nudge", status="failed")  # the nudges that hit the closed channel came back too
 
 
 def test_a_cancelled_plans_buttons_change_nothing(fitbot, slack, db):

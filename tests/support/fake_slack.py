@@ -16,6 +16,7 @@ import contextlib
 import hashlib
 import json
 import secrets
+import socket
 import string
 import threading
 import time
@@ -53,6 +54,7 @@ class Call:
     time: float  # time.monotonic() on arrival
     status: int = 200
     response: dict[str, Any] | str | None = None
+    connection: int = 0  # which TCP connection it came on (the client's port)
 
     @property
     def ok(self) -> bool:
@@ -152,7 +154,19 @@ class _Server(ThreadingHTTPServer):
 
 
 class _Handler(BaseHTTPRequestHandler):
+    """HTTP/1.1 with keep-alive, as Slack answers; each answer leaves in one write (no Nagle stall)."""
+
     server: _Server
+    protocol_version = "HTTP/1.1"
+    wbufsize = -1
+
+    def setup(self) -> None:
+        super().setup()
+        self.server.fake._opened(self.connection)
+
+    def finish(self) -> None:
+        self.server.fake._closed(self.connection)
+        super().finish()
 
     def do_GET(self) -> None:
         self._handle()
@@ -181,7 +195,7 @@ class _Handler(BaseHTTPRequestHandler):
             params = _parse_params(url.query, raw, headers.get("content-type", ""))
         except ValueError:
             params = {"_raw": raw}
-        reply = self.server.fake._answer(url.path[len("/api/") :], params, headers)
+        reply = self.server.fake._answer(url.path[len("/api/") :], params, headers, self.client_address[1])
         if reply.delay:
             time.sleep(reply.delay)
         self._send(reply)
@@ -213,6 +227,7 @@ class FakeSlack:
         self._last_ts = 0
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
+        self._connections: set[socket.socket] = set()
 
     # -- lifecycle -------------------------------------------------------------------------------------
 
@@ -234,6 +249,7 @@ class FakeSlack:
     def stop(self) -> None:
         if self._server is not None:
             self._server.shutdown()
+            self.drop_connections()  # kept-alive connections must not outlive the fake
             self._server.server_close()
             self._thread.join(timeout=5)
             self._server = self._thread = None
@@ -342,13 +358,30 @@ class FakeSlack:
         with self._lock:
             self._calls.append(Call("response_url", {**body, "_path": path}, {}, None, time.monotonic(), 200, None))
 
-    def _answer(self, method: str, params: dict[str, Any], headers: dict[str, str]) -> Reply:
+    def _answer(self, method: str, params: dict[str, Any], headers: dict[str, str], port: int) -> Reply:
         auth = headers.get("authorization", "")
         token = auth[len("Bearer ") :] if auth.startswith("Bearer ") else params.get("token")
         with self._lock:
             reply = self._decide(method, params, token)
-            self._calls.append(Call(method, params, headers, token, time.monotonic(), reply.status, reply.body))
+            self._calls.append(Call(method, params, headers, token, time.monotonic(), reply.status, reply.body,
+                                    port))
         return reply
+
+    def _opened(self, sock: socket.socket) -> None:
+        with self._lock:
+            self._connections.add(sock)
+
+    def _closed(self, sock: socket.socket) -> None:
+        with self._lock:
+            self._connections.discard(sock)
+
+    def drop_connections(self) -> None:
+        """Close every open client connection, as Slack's load balancers do with idle keep-alive ones."""
+        with self._lock:
+            connections = list(self._connections)
+        for sock in connections:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
 
     def _decide(self, method: str, params: dict[str, Any], token: str | None) -> Reply:
         if self._down is not None:
