@@ -11,10 +11,11 @@ import re
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, parse_qsl
 
-from slack_bolt import App
+from slack_bolt import App, BoltContext
 from slack_bolt.request import BoltRequest
+from slack_bolt.request.internals import build_context
 from slack_sdk.signature import SignatureVerifier
 
 from storage.db import Database
@@ -65,9 +66,11 @@ class WebApp:
         status, message = self.gate(raw, headers)
         if status != 200:
             return _reply(start_response, status, message + "\n")
-        response = self.bolt.dispatch(BoltRequest(
+        request = BoltRequest(
             body=raw.decode(), query=environ.get("QUERY_STRING", ""), headers={k: [v] for k, v in headers.items()},
-        ))
+        )
+        _repair_form_body(request)
+        response = self.bolt.dispatch(request)
         out_headers = [(k, v) for k, values in response.headers.items() for v in values
                        if k.lower() != "content-length"]
         return _reply(start_response, response.status, response.body, out_headers)
@@ -87,6 +90,18 @@ class WebApp:
         if body is None or not self.verifier.is_valid(body, timestamp, signature):
             return 401, "invalid signature"
         return (200, "") if _parseable(body, headers["content-type"]) else (400, "unreadable Slack payload")
+
+
+def _repair_form_body(request: BoltRequest) -> None:
+    """slack_bolt takes any form body that merely contains the text "payload" for an interactive payload
+    and, finding no payload field, parses it to {}: `/fit payload systems`, or any command sent from a
+    channel named #payload-team, would reach no listener. Such a body is given back its fields."""
+    if request.body or not request.raw_body or request.raw_body.startswith("{"):
+        return
+    form = dict(parse_qsl(request.raw_body, keep_blank_values=True))
+    if form and "payload" not in form:
+        request.body = form
+        request.context = build_context(BoltContext(), form)
 
 
 def _parseable(body: str, content_type: str) -> bool:

@@ -47,6 +47,15 @@ def test_odd_but_valid_values_are_answered_inline(fitbot, slack, db):
                                         "errors": {"company": "This answer is required."}}
 
 
+def test_a_command_whose_text_contains_the_word_payload_still_opens_the_modal(fitbot, slack):
+    # slack_bolt reads any form body containing "payload" as an interactive payload (and finds none).
+    response = fitbot.post(sr.slash_command("payload systems", channel_id="C0001"))
+    assert (response.status, response.text) == (200, "")
+    (call,) = slack.wait_for("views.open", timeout=3)
+    company = next(b for b in call.params["view"]["blocks"] if b.get("block_id") == "company")
+    assert company["element"]["initial_value"] == "payload systems"
+
+
 def test_modal_that_cannot_open_is_explained_to_the_user(fitbot, slack):
     slack.script("views.open", {"ok": False, "error": "expired_trigger_id"})
     response = fitbot.post(sr.slash_command("Acme", response_url=slack.response_url_for()))
