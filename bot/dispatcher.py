@@ -31,6 +31,7 @@ from bot.slack_errors import TRANSPORT_ERRORS, error_code, is_transient, retry_a
 from storage import outbox
 from storage.db import Database
 from storage.models import utcnow
+from storage.writes import run_together
 
 log = logging.getLogger(__name__)
 
@@ -266,16 +267,18 @@ class Dispatcher:
                     group, self._unrecorded = self._unrecorded, []
                 if not group:
                     return
+                sent = [d for d in group if d.channel is not None]
                 with self.db.transaction() as conn:
-                    for d in group:
-                        if d.channel is None:
-                            outbox.mark_cancelled(conn, d.row.id, self.owner, reason=d.note)
-                        elif outbox.mark_sent(conn, d.row.id, self.owner, channel_id=d.channel, ts=d.ts,
-                                              note=d.note) and not d.note:
-                            self.kinds.get(d.row.kind, STORED).after_send(conn, d.row, d.channel, d.ts)
-                for d in group:
-                    if d.channel is not None:
-                        d.result.count("sent")
+                    if cancelled := {d.row.id: d.note for d in group if d.channel is None}:
+                        outbox.mark_cancelled(conn, self.owner, cancelled)
+                    if sent:
+                        held = outbox.mark_sent(conn, self.owner, [outbox.Delivered(d.row.id, d.channel, d.ts, d.note)
+                                                                   for d in sent])
+                        run_together(conn, [write for d in sent if d.row.id in held and not d.note
+                                            for write in self.kinds.get(d.row.kind, STORED).after_send(
+                                                d.row, d.channel, d.ts)])
+                for d in sent:
+                    d.result.count("sent")
         finally:
             self._recording.release()
 

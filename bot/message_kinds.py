@@ -10,11 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from bot.presentation.delivery import fallback_dm
 from storage.outbox import Claimed
+from storage.writes import Write
 
 POST, UPDATE = "chat.postMessage", "chat.update"
 
@@ -49,8 +49,9 @@ class MessageKind(Protocol):
     def unreachable(self, session: Session, row: Claimed, error: str) -> SlackCall | Postponed | None:
         """fitbot can't post in the row's channel: what to send instead, Postponed, or None (the row fails)."""
 
-    def after_send(self, connection: Connection, row: Claimed, channel: str, ts: str | None) -> None:
-        """Record what the sent message means, in the transaction that marks the row sent."""
+    def after_send(self, row: Claimed, channel: str, ts: str | None) -> list[Write]:
+        """What the sent message means for fitbot's data, written in the transaction that marks the row sent
+        (with the same writes of the other rows sent alongside it)."""
 
 
 class StoredMessage:
@@ -69,5 +70,5 @@ class StoredMessage:
             return None
         return SlackCall(POST, {"channel": row.fallback_user_id, **fallback_dm(row.channel_id, error, row.payload)})
 
-    def after_send(self, connection: Connection, row: Claimed, channel: str, ts: str | None) -> None:
-        pass
+    def after_send(self, row: Claimed, channel: str, ts: str | None) -> list[Write]:
+        return []

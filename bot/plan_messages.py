@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from bot import plans as plan_flow
@@ -15,6 +14,7 @@ from storage import plans
 from storage.models import Plan, PlanItem, utcnow
 from storage.outbox import Claimed
 from storage.triages import Workspace
+from storage.writes import Write
 
 LATE_AFTER = timedelta(days=1)
 
@@ -42,8 +42,8 @@ class _PlanKind:
         plan_flow.pause_for_channel_problem(session, Workspace(row.team_id), row.payload["plan_id"], error)
         return Postponed(f"plan paused: {error}")
 
-    def after_send(self, connection: Connection, row: Claimed, channel: str, ts: str | None) -> None:
-        pass
+    def after_send(self, row: Claimed, channel: str, ts: str | None) -> list[Write]:
+        return []
 
 
 class Nudge(_PlanKind):
@@ -56,9 +56,8 @@ class Nudge(_PlanKind):
         return SlackCall(POST, {"channel": plan.channel_id,
                                 **views.nudge_message(plan, item, due_at=due, late=utcnow() - due > LATE_AFTER)})
 
-    def after_send(self, connection: Connection, row: Claimed, channel: str, ts: str | None) -> None:
-        plans.record_sent(connection, row.payload["item_id"], nudge_channel_id=channel, nudge_ts=ts,
-                          nudged_at=utcnow())
+    def after_send(self, row: Claimed, channel: str, ts: str | None) -> list[Write]:
+        return [plans.record_sent(row.payload["item_id"], nudge_channel_id=channel, nudge_ts=ts, nudged_at=utcnow())]
 
 
 class FollowUp(_PlanKind):
@@ -73,8 +72,8 @@ class FollowUp(_PlanKind):
             args.update(channel=item.nudge_channel_id, thread_ts=item.nudge_ts)
         return SlackCall(POST, args)
 
-    def after_send(self, connection: Connection, row: Claimed, channel: str, ts: str | None) -> None:
-        plans.record_sent(connection, row.payload["item_id"], reminded_at=utcnow())
+    def after_send(self, row: Claimed, channel: str, ts: str | None) -> list[Write]:
+        return [plans.record_sent(row.payload["item_id"], reminded_at=utcnow())]
 
 
 class Escalation(_PlanKind):
@@ -89,8 +88,8 @@ class Escalation(_PlanKind):
     def unreachable(self, session: Session, row: Claimed, error: str) -> SlackCall | Postponed | None:
         return None  # a DM that fails says nothing about the plan's channel
 
-    def after_send(self, connection: Connection, row: Claimed, channel: str, ts: str | None) -> None:
-        plans.record_sent(connection, row.payload["item_id"], escalated_at=utcnow())
+    def after_send(self, row: Claimed, channel: str, ts: str | None) -> list[Write]:
+        return [plans.record_sent(row.payload["item_id"], escalated_at=utcnow())]
 
 
 class ItemUpdate(_PlanKind):

@@ -135,8 +135,10 @@ def release_all_claims(session: Executor) -> int:
     return result.rowcount
 
 
-def mark_cancelled(session: Executor, row_id: int, owner: str, *, reason: str) -> bool:
-    return _finish(session, _ENDED, row_id, owner, end=CANCELLED, error=reason)
+def mark_cancelled(session: Executor, owner: str, reasons: Mapping[int, str]) -> None:
+    """Cancel claimed rows that no longer apply ({row id: why})."""
+    session.execute(_ENDED, [{"row_id": row_id, "owner": owner, "end": CANCELLED, "error": reason}
+                             for row_id, reason in reasons.items()])
 
 
 def cancel_pending(session: Session, workspace: Workspace, *, subject_prefix: str, reason: str) -> int:
@@ -158,28 +160,45 @@ def fail_workspace(session: Executor, team_id: str, *, error: str) -> int:
     ).rowcount
 
 
-# The dispatcher finishes every row it claimed with one of these, built once so each use is a cache hit.
+# The dispatcher finishes every row it claimed with one of these, built once so each use is a cache hit,
+# on the Core table so that a list of parameters is a plain executemany, in a Session too.
 # A row changes only while `owner` still holds its claim: a stale dispatcher changes nothing.
-_OWNED = (OutboxMessage.id == bindparam("row_id"), OutboxMessage.claimed_by == bindparam("owner"),
-          OutboxMessage.status == SENDING)
-_SENT = update(OutboxMessage).where(*_OWNED).values(
+_T = OutboxMessage.__table__.c
+_OWNED = (_T.id == bindparam("row_id"), _T.claimed_by == bindparam("owner"), _T.status == SENDING)
+_SENT = update(OutboxMessage.__table__).where(*_OWNED).values(
     status=SENT, lease_until=None, sent_channel_id=bindparam("to_channel"), sent_ts=bindparam("ts"),
     sent_at=bindparam("at"), last_error=bindparam("note"))
-_ENDED = update(OutboxMessage).where(*_OWNED).values(status=bindparam("end"), lease_until=None,
-                                                     last_error=bindparam("error"))
-_RESCHEDULED = update(OutboxMessage).where(*_OWNED).values(
+_ENDED = update(OutboxMessage.__table__).where(*_OWNED).values(status=bindparam("end"), lease_until=None,
+                                                               last_error=bindparam("error"))
+_RESCHEDULED = update(OutboxMessage.__table__).where(*_OWNED).values(
     status=PENDING, lease_until=None, due_at=bindparam("due"), last_error=bindparam("error"))
-_RESCHEDULED_REFUNDED = _RESCHEDULED.values(attempts=OutboxMessage.attempts - 1)
+_RESCHEDULED_REFUNDED = _RESCHEDULED.values(attempts=_T.attempts - 1)
 
 
 def _finish(session: Executor, statement: Any, row_id: int, owner: str, **params: Any) -> bool:
     return session.execute(statement, {"row_id": row_id, "owner": owner, **params}).rowcount == 1
 
 
-def mark_sent(
-    session: Executor, row_id: int, owner: str, *, channel_id: str, ts: str | None, note: str | None = None
-) -> bool:
-    return _finish(session, _SENT, row_id, owner, to_channel=channel_id, ts=ts, at=utcnow(), note=note)
+@dataclass(frozen=True)
+class Delivered:
+    row_id: int
+    channel_id: str
+    ts: str | None
+    note: str | None  # e.g. "channel_not_found: sent to U0777 instead"
+
+
+def mark_sent(session: Executor, owner: str, rows: list[Delivered]) -> set[int]:
+    """Mark rows sent; returns the ids `owner` still held, the only ones changed (a stale claim changes nothing)."""
+    held = select(OutboxMessage.id).where(OutboxMessage.id.in_([r.row_id for r in rows]),
+                                          OutboxMessage.claimed_by == owner, OutboxMessage.status == SENDING)
+    if is_postgres(session):
+        held = held.with_for_update()  # nobody can take them over between this check and the update
+    ids = set(session.scalars(held))
+    if ids:
+        now = utcnow()
+        session.execute(_SENT, [{"row_id": r.row_id, "owner": owner, "to_channel": r.channel_id, "ts": r.ts,
+                                 "at": now, "note": r.note} for r in rows if r.row_id in ids])
+    return ids
 
 
 def reschedule(

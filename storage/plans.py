@@ -7,12 +7,13 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Update, bindparam, case, func, select, update
+from sqlalchemy import Update, bindparam, case, func, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import Plan, PlanItem, utcnow
 from storage.triages import Workspace
 from storage.upsert import insert_unless_exists
+from storage.writes import Write
 
 Model = TypeVar("Model", Plan, PlanItem)
 ACTIVE, PAUSED, CANCELLED, COMPLETED = "active", "paused", "cancelled", "completed"
@@ -94,16 +95,17 @@ def snooze_item(item: PlanItem, until: datetime) -> None:
     item.nudged_at = item.reminded_at = item.escalated_at = None
 
 
-def record_sent(connection: Connection, item_id: int, **values: Any) -> None:
+def record_sent(item_id: int, **values: Any) -> Write:
     """What a message sent about an item means for it (its live nudge, a reminder sent…)."""
-    connection.execute(_record_sent_statement(tuple(sorted(values))), {"item": item_id,
-                                                                        **{f"new_{k}": v for k, v in values.items()}})
+    return Write(_record_sent_statement(tuple(sorted(values))), {"item": item_id,
+                                                                  **{f"new_{k}": v for k, v in values.items()}})
 
 
 @functools.cache
 def _record_sent_statement(columns: tuple[str, ...]) -> Update:
     """One statement per set of columns, so the dispatcher's per-row updates hit SQLAlchemy's cache."""
-    return update(PlanItem).where(PlanItem.id == bindparam("item")).values({c: bindparam(f"new_{c}") for c in columns})
+    table = PlanItem.__table__
+    return update(table).where(table.c.id == bindparam("item")).values({c: bindparam(f"new_{c}") for c in columns})
 
 
 def set_status(session: Session, plan: Plan, status: str, reason: str | None = None) -> None:

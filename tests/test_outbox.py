@@ -42,8 +42,11 @@ def test_a_claimed_row_is_not_claimed_again_until_its_lease_expires(db):
         (again,) = outbox.claim(s, owner="b", lease=timedelta(minutes=5), limit=10)
     assert (again.id, again.attempts) == (claimed.id, 2)
     with db.unit_of_work() as s:  # the dead owner's late answer changes nothing
-        assert outbox.mark_sent(s, claimed.id, "a", channel_id="C0001", ts="1.0") is False
-        assert outbox.mark_sent(s, claimed.id, "b", channel_id="C0001", ts="2.0") is True
+        assert outbox.mark_sent(s, "a", [outbox.Delivered(claimed.id, "C0001", "1.0", None)]) == set()
+        assert outbox.mark_sent(s, "b", [outbox.Delivered(claimed.id, "C0001", "2.0", None)]) == {claimed.id}
+    with db.unit_of_work() as s:
+        row = s.get(OutboxMessage, claimed.id)
+        assert (row.status, row.sent_ts, row.claimed_by) == ("sent", "2.0", "b")
 
 
 def test_start_up_release_makes_claimed_rows_claimable_at_once(db):
