@@ -74,14 +74,14 @@ def _run(args: argparse.Namespace) -> int:
         upgrade(settings.database_url)
         print("database is up to date")
         return 0
-    from bot.serve import build_services, serve
+    from bot.serve import open_dispatcher, serve
 
     if args.command == "serve":
         return serve(settings)
-    services = build_services(settings)
-    result = services.dispatcher.run_pass()
-    services.dispatcher.close()
-    services.db.close()
+    dispatcher = open_dispatcher(settings)
+    result = dispatcher.run_pass()
+    dispatcher.close()
+    dispatcher.db.close()
     print(f"sent {result.sent}, retrying {result.retried}, failed {result.failed}")
     return 1 if result.failed else 0
 

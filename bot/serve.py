@@ -6,7 +6,7 @@ import logging
 import signal
 import sys
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from types import FrameType
 
 from slack_bolt.error import BoltError
@@ -41,26 +41,31 @@ HTTP_THREADS = 32
 LISTENER_THREADS = 32
 
 
-def build_services(settings: Settings) -> Services:
+def open_dispatcher(settings: Settings) -> Dispatcher:
+    """The database, migrated, and a dispatcher for it (what `fitbot dispatch` needs, and `serve` too)."""
     upgrade(settings.database_url)
-    db = Database(settings.database_url)
+    return Dispatcher(Database(settings.database_url), delivery_client(settings), kinds=PLAN_KINDS)
+
+
+def build_services(settings: Settings, after_ack: Executor) -> Services:
+    dispatcher = open_dispatcher(settings)
     triage_questions = questionnaire.load()
     plan_checklist = checklist.load()
     checklist.check_against(plan_checklist, triage_questions)
-    return Services(db=db, questionnaire=triage_questions,
-                    dispatcher=Dispatcher(db, delivery_client(settings), kinds=PLAN_KINDS),
-                    triage_modal=QuestionnaireModal(triage_questions), checklist=plan_checklist)
+    return Services(db=dispatcher.db, questionnaire=triage_questions, dispatcher=dispatcher,
+                    triage_modal=QuestionnaireModal(triage_questions), checklist=plan_checklist,
+                    after_ack=after_ack)
 
 
 def serve(settings: Settings) -> int:
-    services = build_services(settings)
+    executor = ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="listener")
+    services = build_services(settings, executor)
     if not services.db.is_postgres:
         with services.db.unit_of_work() as session:
             if released := outbox.release_all_claims(session):
                 log.info("re-queued %d message(s) a previous run was sending when it stopped", released)
-    executor = ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="listener")
     try:
-        app = build_app(settings, services, executor)  # Bolt checks the token with auth.test here
+        app = build_app(settings, services)  # Bolt checks the token with auth.test here
     except (BoltError, OSError) as exc:
         services.db.close()
         raise StartupError(f"SLACK_BOT_TOKEN: Slack did not accept it at {settings.api_url} ({exc}).") from exc

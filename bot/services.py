@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import Executor
 from dataclasses import dataclass
 
 from slack_bolt import BoltContext
@@ -21,6 +22,7 @@ class Services:
     dispatcher: Dispatcher
     triage_modal: QuestionnaireModal
     checklist: Checklist
+    after_ack: Executor  # runs what a listener hands off once Slack has its answer (handlers.replies.after_ack)
 
 
 def workspace_of(context: BoltContext) -> Workspace:

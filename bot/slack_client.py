@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.client
 import json
 import select
+import socket
 import ssl
 import threading
 import time
@@ -82,6 +83,11 @@ class KeepAliveWebClient(WebClient):
     def _post(self, path: str, body: bytes, content_type: str) -> tuple[int, http.client.HTTPMessage, bytes]:
         conn = self._connection()
         try:
+            if conn.sock is None:
+                conn.connect()
+                # http.client writes headers and body separately; without this, Nagle's algorithm can
+                # hold the body back until the server acknowledges the headers.
+                conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             conn.request("POST", path, body=body, headers={
                 **self.headers, "Authorization": f"Bearer {self.token}", "Content-Type": content_type})
             response = conn.getresponse()

@@ -17,7 +17,7 @@ from bot.presentation.ids import (
 from bot.presentation.plans import move_start_modal
 from bot.services import Services, workspace_of
 from bot.slack_users import is_workspace_admin
-from handlers.replies import open_modal, open_plan_modal, tell_user
+from handlers.replies import after_ack, open_modal, open_plan_modal, tell_user
 from storage import plans, triages
 
 
@@ -41,7 +41,8 @@ def start_plan_from_triage(ack: Ack, body: dict, action: dict, client: WebClient
     with services.db.unit_of_work() as session:
         triage = triages.get(session, workspace_of(context), triage_id) if triage_id is not None else None
     channel_id = (body.get("channel") or {}).get("id") or (triage.channel_id if triage else "")
-    open_plan_modal(services, client, body["trigger_id"], respond, channel_id=channel_id, triage=triage)
+    after_ack(context, lambda: open_plan_modal(services, client, body["trigger_id"], respond, channel_id=channel_id,
+                                               triage=triage))
 
 
 def item_done(ack: Ack, body: dict, action: dict, context: BoltContext, respond: Respond) -> None:
@@ -76,26 +77,35 @@ def item_snooze(ack: Ack, body: dict, action: dict, context: BoltContext, respon
 def manage_plan(ack: Ack, body: dict, action: dict, client: WebClient, context: BoltContext,
                 respond: Respond) -> None:
     ack()
-    services: Services = context["services"]
     what, _, plan = ((action.get("selected_option") or {}).get("value") or "").partition(":")
     plan_id = _number(plan)
     user_id = body["user"]["id"]
     if what == "move" and plan_id is not None:
-        try:
-            found = plan_flow.check_may_change(services.db, workspace_of(context), plan_id, user_id,
-                                               is_admin=lambda: is_workspace_admin(client, user_id))
-        except plan_flow.PlanError as exc:
-            tell_user(respond, str(exc))
-            return
-        open_modal(client, body["trigger_id"], move_start_modal(found), respond, "the form")
+        after_ack(context, lambda: _open_move_form(context, client, respond, plan_id, user_id, body["trigger_id"]))
         return
     _apply(context, respond, lambda s: plan_flow.change_plan(
         s.db, workspace_of(context), plan_id, user_id, is_admin=lambda: is_workspace_admin(client, user_id),
         action=what), plan_id, show=True)
 
 
+def _open_move_form(context: BoltContext, client: WebClient, respond: Respond, plan_id: int, user_id: str,
+                    trigger_id: str) -> None:
+    services: Services = context["services"]
+    try:
+        found = plan_flow.check_may_change(services.db, workspace_of(context), plan_id, user_id,
+                                           is_admin=lambda: is_workspace_admin(client, user_id))
+    except plan_flow.PlanError as exc:
+        tell_user(respond, str(exc))
+        return
+    open_modal(client, trigger_id, move_start_modal(found), respond, "the form")
+
+
 def _apply(context: BoltContext, respond: Respond, change, target: int | None, *, show: bool = False) -> None:
-    """Run a plan change for a click; refusals and results reach the clicker, rows due now go out."""
+    """Run a plan change for a click, after the ack; refusals and results reach the clicker, rows due now go out."""
+    after_ack(context, lambda: _change(context, respond, change, target, show=show))
+
+
+def _change(context: BoltContext, respond: Respond, change, target: int | None, *, show: bool) -> None:
     services: Services = context["services"]
     if target is None:
         tell_user(respond, "That button no longer matches anything fitbot knows.")

@@ -9,7 +9,7 @@ from bot.presentation.mrkdwn import clean, unescape
 from bot.presentation.plans import plans_list
 from bot.presentation.triage import help_message
 from bot.services import Services, workspace_of
-from handlers.replies import open_modal, open_plan_modal, reply
+from handlers.replies import after_ack, open_modal, open_plan_modal, reply
 from storage import plans
 
 HELP_WORDS = {"help", "?", "-h", "--help"}
@@ -28,12 +28,17 @@ def fit_command(ack: Ack, command: dict, client: WebClient, context: BoltContext
     ack()
     services: Services = context["services"]
     if word == "onboard":
-        open_plan_modal(services, client, command["trigger_id"], respond, channel_id=command["channel_id"])
+        after_ack(context, lambda: open_plan_modal(services, client, command["trigger_id"], respond,
+                                                   channel_id=command["channel_id"]))
     elif word == "plans":
-        with services.db.unit_of_work() as session:
-            message = plans_list(plans.active_plans(session, workspace_of(context)))
-        reply(respond, **message)
+        after_ack(context, lambda: list_plans(services, context, respond))
     else:
         view = services.triage_modal.render(company=text, metadata={"channel_id": command["channel_id"]})
-        open_modal(client, command["trigger_id"], view, respond, "the questionnaire")
+        after_ack(context, lambda: open_modal(client, command["trigger_id"], view, respond, "the questionnaire"))
+
+
+def list_plans(services: Services, context: BoltContext, respond: Respond) -> None:
+    with services.db.unit_of_work() as session:
+        message = plans_list(plans.active_plans(session, workspace_of(context)))
+    reply(respond, **message)
 

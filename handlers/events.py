@@ -12,6 +12,7 @@ from bot.presentation.triage import help_message, home_view
 from bot.services import Services, workspace_of
 from bot.slack_errors import TRANSPORT_ERRORS, error_code
 from bot.triage.engagements import ENGAGEMENTS
+from handlers.replies import after_ack
 from storage import outbox, triages
 
 log = logging.getLogger(__name__)
@@ -23,8 +24,11 @@ def register(app: App) -> None:
 
 
 def publish_home(event: dict, client: WebClient, context: BoltContext) -> None:
-    if event.get("tab", "home") != "home":
-        return
+    if event.get("tab", "home") == "home":
+        after_ack(context, lambda: _publish_home(event["user"], client, context))
+
+
+def _publish_home(user_id: str, client: WebClient, context: BoltContext) -> None:
     services: Services = context["services"]
     with services.db.unit_of_work() as session:
         rows = [
@@ -33,7 +37,7 @@ def publish_home(event: dict, client: WebClient, context: BoltContext) -> None:
             for t in triages.recent(session, workspace_of(context))
         ]
     try:
-        client.views_publish(user_id=event["user"], view=home_view(rows))
+        client.views_publish(user_id=user_id, view=home_view(rows))
     except SlackApiError as exc:  # the next visit to the tab publishes again
         log.warning("views.publish failed: %s", error_code(exc))
     except TRANSPORT_ERRORS as exc:
@@ -52,4 +56,4 @@ def reply_to_mention(event: dict, body: dict, context: BoltContext) -> None:
             payload={**help_message(), "thread_ts": event.get("thread_ts") or event["ts"]},
         )
     if outbox_id is not None:
-        services.dispatcher.send_now([outbox_id])
+        after_ack(context, lambda: services.dispatcher.send_now([outbox_id]))

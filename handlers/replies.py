@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
-from slack_bolt import Respond
+from slack_bolt import BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
@@ -17,6 +18,23 @@ from bot.triage.overlap import REGIONS
 from storage.models import Triage
 
 log = logging.getLogger(__name__)
+
+
+def after_ack(context: BoltContext, work: Callable[[], None]) -> None:
+    """Run `work` once the listener has returned and Slack has its answer (see bot.app.build_app).
+
+    For what may take a while: Web API calls, sending outbox rows. Failures are logged; `work` tells
+    the user itself where that matters.
+    """
+    services: Services = context["services"]
+
+    def run() -> None:
+        try:
+            work()
+        except Exception:
+            log.exception("work after the ack failed")
+
+    services.after_ack.submit(run)
 
 
 def open_modal(client: WebClient, trigger_id: str, view: Any, respond: Respond, what: str) -> None:

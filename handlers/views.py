@@ -28,6 +28,7 @@ from bot.record_triage import record_triage
 from bot.services import Services, workspace_of
 from bot.slack_users import is_workspace_admin
 from bot.triage.engine import recommend
+from handlers.replies import after_ack
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +67,7 @@ def submit_triage(ack: Ack, body: dict, view: dict, context: BoltContext) -> Non
     ack(response_action="update",
         view=submitted_view(company=answers["company"] or "", recommendation=recommendation, channel_id=channel_id))
     if outbox_id is not None:
-        services.dispatcher.send_now([outbox_id])
+        after_ack(context, lambda: services.dispatcher.send_now([outbox_id]))
 
 
 def submit_plan(ack: Ack, body: dict, view: dict, context: BoltContext) -> None:
@@ -87,7 +88,7 @@ def submit_plan(ack: Ack, body: dict, view: dict, context: BoltContext) -> None:
         return
     ack(response_action="update", view=notice_view("Onboarding plan", changed.message))
     if changed.send_now:
-        services.dispatcher.send_now(changed.send_now)
+        after_ack(context, lambda: services.dispatcher.send_now(changed.send_now))
 
 
 def submit_move(ack: Ack, body: dict, view: dict, client: WebClient, context: BoltContext) -> None:
@@ -115,7 +116,7 @@ def submit_move(ack: Ack, body: dict, view: dict, client: WebClient, context: Bo
         return
     ack(response_action="update", view=notice_view("Move first day", changed.message))
     if changed.send_now:
-        services.dispatcher.send_now(changed.send_now)
+        after_ack(context, lambda: services.dispatcher.send_now(changed.send_now))
 
 
 def _metadata(view: dict) -> dict:

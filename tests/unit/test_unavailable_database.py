@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import parse_qs
 
 from slack_bolt import BoltContext
@@ -41,7 +42,8 @@ def test_submission_with_the_database_down_keeps_the_modal_open_with_a_clear_err
     questions = questionnaire.load()
     services = Services(db=Database(UNREACHABLE), questionnaire=questions,
                         dispatcher=type("D", (), {"send_now": dispatcher_calls})(),
-                        triage_modal=QuestionnaireModal(questions), checklist=checklist.load())
+                        triage_modal=QuestionnaireModal(questions), checklist=checklist.load(),
+                        after_ack=ThreadPoolExecutor(1))
     payload = json.loads(parse_qs(tp.submission(tp.AUGMENTATION))["payload"][0])
     ack = Recorder()
     submit_triage(ack=ack, body=payload, view=payload["view"], context=BoltContext({"services": services}))
