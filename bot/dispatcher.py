@@ -26,7 +26,7 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from bot.message_kinds import POST, MessageKind, Postponed, SlackCall, StoredMessage
+from bot.message_kinds import POST, Later, MessageKind, Postponed, SlackCall, StoredMessage
 from bot.slack_errors import TRANSPORT_ERRORS, error_code, is_transient, retry_after_seconds
 from storage import outbox
 from storage.db import Database
@@ -61,8 +61,8 @@ class Retry(Exception):
         self.error, self.delay, self.rate_limited = error, delay, rate_limited
 
 
-# What rendering a row gave: the call to make, None when it no longer applies, or a Retry.
-Rendered = SlackCall | None | Retry
+# What rendering a row gave: the call to make, None when it no longer applies, Later, or a Retry.
+Rendered = SlackCall | Later | None | Retry
 # A sent row: the channel and message ts Slack answered, and a note when it went somewhere else instead.
 Sent = tuple[str, str | None, str | None]
 
@@ -222,6 +222,12 @@ class Dispatcher:
         try:
             if isinstance(call, Retry):
                 raise call
+            if isinstance(call, Later):  # not an attempt: the row isn't meant to go yet
+                with self.db.transaction() as conn:
+                    outbox.reschedule(conn, row.id, self.owner, due_at=call.due_at, error=call.reason,
+                                      refund_attempt=True)
+                result.count("retried")
+                return None
             sent = self._send(row, call)
         except Retry as retry:
             self._retry_later(row, retry, result)

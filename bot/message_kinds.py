@@ -8,6 +8,7 @@ when it no longer applies.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
@@ -37,14 +38,22 @@ class Postponed:
     reason: str
 
 
+@dataclass(frozen=True)
+class Later:
+    """Not yet: the row waits until `due_at` (a reminder whose nudge only just went out)."""
+
+    due_at: datetime
+    reason: str
+
+
 class MessageKind(Protocol):
     reads_database: bool  # whether render() needs a Session (the dispatcher skips opening one otherwise)
 
     def preload(self, session: Session, rows: list[Claimed]) -> None:
         """Before a batch is rendered (kinds that read the database): load what its rows need at once."""
 
-    def render(self, session: Session | None, row: Claimed) -> SlackCall | None:
-        """The call to make, or None when the row no longer needs sending (it is then cancelled)."""
+    def render(self, session: Session | None, row: Claimed) -> SlackCall | Later | None:
+        """The call to make, Later, or None when the row no longer needs sending (it is then cancelled)."""
 
     def unreachable(self, session: Session, row: Claimed, error: str) -> SlackCall | Postponed | None:
         """fitbot can't post in the row's channel: what to send instead, Postponed, or None (the row fails)."""

@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from bot import plans as plan_flow
-from bot.message_kinds import POST, UPDATE, MessageKind, Postponed, SlackCall
-from bot.onboarding.schedule import nudge_at
+from bot.message_kinds import POST, UPDATE, Later, MessageKind, Postponed, SlackCall
+from bot.onboarding.schedule import earliest_escalation, earliest_follow_up, nudge_at
 from bot.presentation import plans as views
 from storage import plans
 from storage.models import Plan, PlanItem, utcnow
@@ -63,10 +63,14 @@ class Nudge(_PlanKind):
 class FollowUp(_PlanKind):
     """One reminder in the live nudge's thread (or on its own if the nudge never reached Slack)."""
 
-    def render(self, session: Session, row: Claimed) -> SlackCall | None:
+    def render(self, session: Session, row: Claimed) -> SlackCall | Later | None:
         plan, item = _load(session, row)
         if not _open_in_active_plan(plan, item):
             return None
+        now = utcnow()
+        earliest = earliest_follow_up(item.nudged_at, now, plan_flow.nudge_time_of(plan), plan.timezone)
+        if earliest > now:
+            return Later(earliest, "waiting: reminders come two working days after the nudge went out")
         args = {"channel": plan.channel_id, **views.follow_up_message(plan, item)}
         if item.nudge_ts:
             args.update(channel=item.nudge_channel_id, thread_ts=item.nudge_ts)
@@ -79,10 +83,15 @@ class FollowUp(_PlanKind):
 class Escalation(_PlanKind):
     """A direct message to the manager about an item still open after its reminder."""
 
-    def render(self, session: Session, row: Claimed) -> SlackCall | None:
+    def render(self, session: Session, row: Claimed) -> SlackCall | Later | None:
         plan, item = _load(session, row)
         if not _open_in_active_plan(plan, item):
             return None
+        now = utcnow()
+        earliest = earliest_escalation(item.nudged_at, item.reminded_at, now, plan_flow.nudge_time_of(plan),
+                                       plan.timezone)
+        if earliest > now:
+            return Later(earliest, "waiting: the manager hears two working days after the reminder")
         return SlackCall(POST, {"channel": plan.manager_user_id, **views.escalation_message(plan, item)})
 
     def unreachable(self, session: Session, row: Claimed, error: str) -> SlackCall | Postponed | None:

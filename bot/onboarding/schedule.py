@@ -82,3 +82,18 @@ def digest_days(start: date, last_offset: int) -> list[date]:
         days.append(first)
         first += timedelta(days=7)
     return days
+
+
+def earliest_follow_up(nudged_at: datetime | None, now: datetime, at: time, zone: str) -> datetime:
+    """A reminder goes out no sooner than FOLLOW_UP_AFTER working days after its nudge really went out
+    (counting from today while the nudge hasn't): after downtime, an overdue nudge and its overdue
+    reminder must not arrive together."""
+    return follow_up_at(local_day(nudged_at or now, zone), at, zone)
+
+
+def earliest_escalation(nudged_at: datetime | None, reminded_at: datetime | None, now: datetime, at: time,
+                        zone: str) -> datetime:
+    """The manager hears about an item no sooner than ESCALATE_AFTER working days after its reminder
+    (and FOLLOW_UP_AFTER + ESCALATE_AFTER after its nudge)."""
+    after_reminder = at_local(add_working_days(local_day(reminded_at or now, zone), ESCALATE_AFTER), at, zone)
+    return max(escalate_at(local_day(nudged_at or now, zone), at, zone), after_reminder)

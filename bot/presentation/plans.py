@@ -9,9 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from slack_sdk.models.blocks import (
-    ActionsBlock,
     Block,
-    ButtonElement,
     ContextBlock,
     ConversationFilter,
     ConversationSelectElement,
@@ -150,18 +148,32 @@ def nudge_message(plan: Plan, item: PlanItem, *, due_at: datetime, late: bool) -
     """The checklist nudge with Done / Snooze / Not applicable buttons (block_id carries the item id)."""
     owner = owner_ref(plan, item.owner_role)
     lines = [f"{owner}, onboarding for {engineer_ref(plan)}: *{item.phase_title}*", item_text(plan, item)]
-    blocks: list[Block] = [_section("\n".join(lines))]
+    blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": truncate("\n".join(lines), SECTION_LIMIT)}}]
     if late:
-        blocks.append(_context(f":hourglass: This reminder is late: it was due {_local(due_at, plan)}."))
-    blocks.append(ActionsBlock(block_id=f"item:{item.id}", elements=[
-        ButtonElement(text="Done", action_id=ITEM_DONE_ACTION_ID, value=str(item.id), style="primary"),
-        StaticSelectElement(action_id=ITEM_SNOOZE_ACTION_ID, placeholder="Snooze",
-                            options=[Option(value=f"{item.id}:day", label="Until tomorrow"),
-                                     Option(value=f"{item.id}:week", label="For a week")]),
-        ButtonElement(text="Not applicable", action_id=ITEM_NA_ACTION_ID, value=str(item.id)),
-    ]))
+        blocks.append(_context(f":hourglass: This reminder is late: it was due {_local(due_at, plan)}.").to_dict())
+    blocks.append(item_buttons(item.id))
     text = truncate(f"Onboarding ({item.phase_title}): {item_text(plan, item)}", 3000)
-    return {"text": text, "blocks": [b.to_dict() for b in blocks]}
+    return {"text": text, "blocks": blocks}
+
+
+def item_buttons(item_id: int) -> dict[str, Any]:
+    """Done / Snooze / Not applicable for one item (block_id carries its id).
+
+    Written as the dict Slack receives because every nudge has one and slack_sdk re-validates a block
+    on each to_dict(); a test checks it against the same block built with slack_sdk.models.
+    """
+    value = str(item_id)
+    return {"type": "actions", "block_id": f"item:{item_id}", "elements": [
+        {"type": "button", "text": {"type": "plain_text", "text": "Done", "emoji": True},
+         "action_id": ITEM_DONE_ACTION_ID, "value": value, "style": "primary"},
+        {"type": "static_select", "action_id": ITEM_SNOOZE_ACTION_ID,
+         "placeholder": {"type": "plain_text", "text": "Snooze", "emoji": True},
+         "options": [{"text": {"type": "plain_text", "text": "Until tomorrow", "emoji": True}, "value": f"{value}:day"},
+                     {"text": {"type": "plain_text", "text": "For a week", "emoji": True}, "value": f"{value}:week"}]},
+        {"type": "button", "text": {"type": "plain_text", "text": "Not applicable", "emoji": True},
+         "action_id": ITEM_NA_ACTION_ID, "value": value},
+    ]}
+
 
 
 def closed_nudge(plan: Plan, item: PlanItem, *, snoozed_by: str | None) -> dict[str, Any]:

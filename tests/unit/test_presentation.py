@@ -1,7 +1,11 @@
 import json
 from datetime import date
 
+from slack_sdk.models.blocks import ActionsBlock, ButtonElement, Option, StaticSelectElement
+
+from bot.presentation.ids import ITEM_DONE_ACTION_ID, ITEM_NA_ACTION_ID, ITEM_SNOOZE_ACTION_ID
 from bot.presentation.mrkdwn import escape, truncate
+from bot.presentation.plans import item_buttons
 from bot.presentation.triage import QuestionnaireModal, parse_submission, recommendation_message
 from bot.triage import questionnaire
 from bot.triage.engine import recommend
@@ -67,3 +71,14 @@ def test_modal_renders_do_not_leak_into_each_other():
     assert company[0]["element"]["initial_value"] == "Acme"
     assert "initial_value" not in company[1]["element"]
     assert second["private_metadata"] == '{"channel_id":"C2"}'
+
+
+def test_nudge_buttons_are_the_block_slack_sdk_builds_and_checks():
+    built = ActionsBlock(block_id="item:4711", elements=[
+        ButtonElement(text="Done", action_id=ITEM_DONE_ACTION_ID, value="4711", style="primary"),
+        StaticSelectElement(action_id=ITEM_SNOOZE_ACTION_ID, placeholder="Snooze",
+                            options=[Option(value="4711:day", label="Until tomorrow"),
+                                     Option(value="4711:week", label="For a week")]),
+        ButtonElement(text="Not applicable", action_id=ITEM_NA_ACTION_ID, value="4711"),
+    ])
+    assert item_buttons(4711) == built.to_dict()

@@ -47,6 +47,21 @@ def test_follow_up_and_escalation_count_working_days():
     assert schedule.escalate_at(friday, NINE_THIRTY, "America/Chicago").date() == date(2026, 12, 17)
 
 
+def test_after_downtime_a_reminder_waits_for_its_nudge_to_have_been_out_two_working_days():
+    zone, monday = "America/Chicago", datetime(2026, 12, 14, 16, 0, tzinfo=UTC)  # 10:00 in Chicago
+    nudged_last_week = datetime(2026, 12, 7, 15, 30, tzinfo=UTC)
+    # Sent long enough ago: the overdue reminder may go now.
+    assert schedule.earliest_follow_up(nudged_last_week, monday, NINE_THIRTY, zone) < monday
+    # The nudge only goes out now (it was due during the downtime): the reminder waits until Wednesday.
+    assert schedule.earliest_follow_up(None, monday, NINE_THIRTY, zone) == datetime(2026, 12, 16, 15, 30, tzinfo=UTC)
+    # The manager hears two working days after the reminder, however long ago the nudge was.
+    reminded_now = monday
+    assert schedule.earliest_escalation(nudged_last_week, reminded_now, monday, NINE_THIRTY, zone) == \
+        datetime(2026, 12, 16, 15, 30, tzinfo=UTC)
+    assert schedule.earliest_escalation(None, None, monday, NINE_THIRTY, zone) == \
+        datetime(2026, 12, 18, 15, 30, tzinfo=UTC)
+
+
 def test_a_plan_spanning_sao_paulos_2018_change_keeps_nine_thirty_local():
     start = date(2018, 10, 22)
     before, after = (schedule.nudge_at(start, offset, NINE_THIRTY, "America/Sao_Paulo") for offset in (0, 30))
