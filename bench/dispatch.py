@@ -8,19 +8,17 @@ Run from the repository root (loopback only; the script starts and stops everyth
 PostgreSQL: postgresql+psycopg://postgres@127.0.0.1:5432/test, in a private schema dropped at the end. A minimal
 fake Slack Web API (answers every POST at once, counts calls) runs in a child process. Per database: idle ticks at
 1k, 10k and --rows pending rows, none due (median of --idle-passes passes, and of the claim SELECT alone); one timed
-pass after --due of them come due (stored payloads over 1,000 channels), split into claim / render / Slack call /
-recording the outcome; one timed pass over the nudges of --plans real plans (`bot.plans.start_plan`); EXPLAIN of
-fitbot's claim query; and, below the rate target, cProfile of a pass over --profile-rows rows.
+pass after --due of them come due (stored payloads over 1,000 channels), with the CPU each dispatcher step
+(claim / render / Slack call / recording the outcome) and each process spent per row; one timed pass over the
+nudges of --plans real plans (`bot.plans.start_plan`); EXPLAIN of fitbot's claim query.
 Targets: >= 1,000 rows/s, and an idle tick at --rows within 2x of one at 1,000 rows. Exit status 0 if all pass.
 """
 
 from __future__ import annotations
 
 import argparse
-import cProfile
 import json
 import os
-import pstats
 import statistics
 import subprocess
 import sys
@@ -152,20 +150,22 @@ def idle(db: Database, dispatcher: Dispatcher, query: list, passes: int, rows: i
 
 
 def timed_pass(db: Database, dispatcher: Dispatcher, fake: subprocess.Popen, expected: int) -> dict:
-    """One pass over what is due: rate; per row, wall ms by step, SQL statements, commits, CPU ms by process."""
-    spent, parts = Counter(), ("_claim", "_deliver", "_send", "_make")  # Dispatcher steps, timed on the instance
+    """One pass over what is due: rate; per row, CPU ms by dispatcher step (summed over its threads) and by
+    process, SQL round trips and commits."""
+    spent = Counter()
+    steps = {"_claim": "claim", "_render": "render", "_make": "Slack call", "_record": "record outcome"}
 
     def timer(name, method):
         def timed(*args, **kwargs):
-            started = time.perf_counter()
+            started = time.thread_time()
             try:
                 return method(*args, **kwargs)
             finally:
-                spent[name] += time.perf_counter() - started
+                spent[name] += time.thread_time() - started
         return timed
 
     hooks = [("before_cursor_execute", lambda *_: spent.update(["sql"])), ("commit", lambda *_: spent.update(["tx"]))]
-    for name in parts:
+    for name in steps:
         setattr(dispatcher, name, timer(name, getattr(dispatcher, name)))
     for hook in hooks:
         event.listen(db.engine, *hook)
@@ -176,35 +176,18 @@ def timed_pass(db: Database, dispatcher: Dispatcher, fake: subprocess.Popen, exp
     result = dispatcher.run_pass()
     wall = time.perf_counter() - started
     cpu = [b - a for a, b in zip(cpu, (time.process_time(), cpu_seconds([fake.pid]), cpu_seconds(pids)), strict=True)]
-    for name in parts:
+    for name in steps:
         delattr(dispatcher, name)
     for hook in hooks:
         event.remove(db.engine, *hook)
     n = max(result.sent, 1)
-    ms = {k: v * 1000 / n for k, v in {
-        "claim": spent["_claim"], "render": spent["_send"] - spent["_make"], "Slack call": spent["_make"],
-        "record outcome": spent["_deliver"] - spent["_send"], "rest": wall - spent["_claim"] - spent["_deliver"],
-        "CPU fitbot": cpu[0], "CPU fake Slack": cpu[1], **({"CPU PostgreSQL": cpu[2]} if pids else {})}.items()}
+    steps_ms = {label: spent[name] * 1000 / n for name, label in steps.items()}
+    cpu_ms = {"fitbot": cpu[0] * 1000 / n, "fake Slack": cpu[1] * 1000 / n,
+              **({"PostgreSQL": cpu[2] * 1000 / n} if pids else {})}
     return {"expected": expected, "sent": result.sent, "slack_calls": fake_calls(fake) - calls,
             "retried": result.retried, "failed": result.failed, "seconds": wall, "per_s": result.sent / wall,
             "ms_per_row": wall * 1000 / n, "sql_per_row": spent["sql"] / n, "commits_per_row": spent["tx"] / n,
-            "breakdown_ms_per_row": ms}
-
-
-def profile_pass(dispatcher: Dispatcher) -> dict:
-    """cProfile one pass: own time per row, grouped by where the code lives, and the top functions."""
-    profiler = cProfile.Profile()
-    sent = max(profiler.runcall(dispatcher.run_pass).sent, 1)
-    groups = {"_socket.socket": "socket (waiting for the fake Slack)", "sqlite3": "DB driver + server",
-              "psycopg": "DB driver + server", "sqlalchemy": "SQLAlchemy", "slack_sdk": "HTTP client",
-              "urllib/": "HTTP client", "http/": "HTTP client", "email/": "HTTP client", "json/": "JSON",
-              str(ROOT): "fitbot's code"}
-    by_group, stats = Counter(), pstats.Stats(profiler).stats
-    for (file, _, func), (_, _, own, *_) in stats.items():
-        by_group[next((g for key, g in groups.items() if key in f"{file} {func}"), "other")] += own * 1000 / sent
-    top = sorted(stats.items(), key=lambda kv: kv[1][2], reverse=True)[:6]
-    return {"rows": sent, "own_ms_per_row": dict(by_group.most_common()),
-            "top": [f"{v[2] * 1000 / sent:.3f} ms/row {Path(f).name}:{line} {fn}" for (f, line, fn), v in top]}
+            "step_cpu_ms_per_row": steps_ms, "process_cpu_ms_per_row": cpu_ms}
 
 
 def explain(db: Database, dispatcher: Dispatcher, query: list, analyze: bool) -> list[str]:
@@ -262,9 +245,6 @@ def run(kind: str, args: argparse.Namespace, fake: subprocess.Popen, api_url: st
                 add_plans(db, args.plans)
                 out["nudge"] = timed_pass(db, dispatcher, fake, make_due(db, 10**9, "nudge"))
                 print(f"  {kind}: plan nudges: {out['nudge']['per_s']:,.0f}/s", flush=True)
-            if args.profile_rows and min(out[k]["per_s"] for k in ("stored", "nudge") if k in out) < RATE_TARGET:
-                make_due(db, args.profile_rows, "recommendation")
-                out["profile"] = profile_pass(dispatcher)
         finally:
             db.close()
     return out
@@ -280,16 +260,14 @@ def report(results: list[dict], args: argparse.Namespace) -> int:
         for name, p in ((name, r[name]) for name in ("stored", "nudge") if name in r):
             print(f"{name} pass: {p['sent']:,} of {p['expected']:,} sent, {p['slack_calls']:,} Slack calls, "
                   f"{p['seconds']:.1f} s = {p['per_s']:,.0f}/s; per row: {p['ms_per_row']:.2f} ms, "
-                  f"{p['sql_per_row']:.1f} SQL statements, {p['commits_per_row']:.2f} commits{indent}ms/row: "
-                  f"{fmt(p['breakdown_ms_per_row'])}")
+                  f"{p['sql_per_row']:.2f} SQL round trips, {p['commits_per_row']:.2f} commits{indent}"
+                  f"CPU ms/row by step: {fmt(p['step_cpu_ms_per_row'])}{indent}"
+                  f"CPU ms/row by process: {fmt(p['process_cpu_ms_per_row'])}")
             checks.append((f"{r['db']}: {name} rows at {p['per_s']:,.0f}/s (>= {RATE_TARGET:,.0f}/s), each sent once",
                            p["per_s"] >= RATE_TARGET and p["sent"] == p["expected"] == p["slack_calls"]))
         for title, plan in (("nothing due", r["explain_idle"]), ("rows due", r["explain_due"])):
             if plan:
                 print(f"claim query plan, {title}:{indent}" + indent.join(plan))
-        if prof := r.get("profile"):
-            print(f"cProfile of {prof['rows']:,} rows, own ms/row: {fmt(prof['own_ms_per_row'])}{indent}"
-                  + indent.join(prof["top"]))
         small, large = r["idle"][0], [i for i in r["idle"] if not i["when"]][-1]
         ratio = large["tick_ms"] / small["tick_ms"]
         checks.append((f"{r['db']}: idle tick {large['tick_ms']:.3f} ms at {large['rows']:,} rows, "
@@ -306,7 +284,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", choices=("sqlite", "postgres", "both"), default="both")
     for option, default in (("rows", 100_000), ("due", 10_000), ("plans", 100), ("idle-passes", 50),
-                            ("profile-rows", 2000), ("time-limit", 900)):
+                            ("time-limit", 900)):
         parser.add_argument(f"--{option}", type=int, default=default, help=f"default {default}")
     parser.add_argument("--json", type=Path, help="also write the results to this file")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)

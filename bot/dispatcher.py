@@ -44,6 +44,9 @@ BATCH = 50
 # and one slow channel must not hold up the others.
 SENDERS = 8
 MAX_ATTEMPTS = 10
+# Sent rows are recorded once this many are waiting, and at the end of each batch: one commit per group
+# instead of per row. A crash can send that many (plus those in flight) a second time.
+RECORD_GROUP = SENDERS
 MAX_BACKOFF = timedelta(minutes=10)
 # The bot cannot post there; the row's kind decides what to do instead (DM the requester, pause a plan).
 UNREACHABLE_CHANNEL = {"not_in_channel", "channel_not_found", "is_archived", "restricted_action"}
@@ -254,16 +257,18 @@ class Dispatcher:
             delivered = _Delivered(row, *sent, result)
         with self._unrecorded_lock:
             self._unrecorded.append(delivered)
-        self._record(wait=False)
+            enough = len(self._unrecorded) >= RECORD_GROUP
+        if enough:
+            self._record(wait=False)
         return None
 
     def _record(self, *, wait: bool) -> None:
         """Record delivered rows, one transaction for all that are waiting (group commit).
 
-        One sender records at a time; meanwhile the others' rows pile up for the next transaction, so
-        commits stay few however many senders there are. A sender that finds recording busy leaves its
-        row to the recorder or to the end of the batch (`wait`). A crash before the commit sends those
-        rows again once their lease ends, as a crash between Slack's answer and any commit would.
+        One sender records at a time; meanwhile the others' rows pile up for the next transaction. A
+        sender that finds recording busy leaves its rows to the recorder or to the end of the batch
+        (`wait`). A crash before the commit sends those rows again once their lease ends, as a crash
+        between Slack's answer and any commit would.
         """
         if not self._recording.acquire(blocking=wait):
             return
