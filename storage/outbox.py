@@ -173,6 +173,9 @@ _ENDED = update(OutboxMessage.__table__).where(*_OWNED).values(status=bindparam(
 _RESCHEDULED = update(OutboxMessage.__table__).where(*_OWNED).values(
     status=PENDING, lease_until=None, due_at=bindparam("due"), last_error=bindparam("error"))
 _RESCHEDULED_REFUNDED = _RESCHEDULED.values(attempts=_T.attempts - 1)
+_HELD = select(_T.id).where(_T.id.in_(bindparam("ids", expanding=True)), _T.claimed_by == bindparam("owner"),
+                            _T.status == SENDING)
+_HELD_LOCKED = _HELD.with_for_update()
 
 
 def _finish(session: Executor, statement: Any, row_id: int, owner: str, **params: Any) -> bool:
@@ -189,11 +192,8 @@ class Delivered:
 
 def mark_sent(session: Executor, owner: str, rows: list[Delivered]) -> set[int]:
     """Mark rows sent; returns the ids `owner` still held, the only ones changed (a stale claim changes nothing)."""
-    held = select(OutboxMessage.id).where(OutboxMessage.id.in_([r.row_id for r in rows]),
-                                          OutboxMessage.claimed_by == owner, OutboxMessage.status == SENDING)
-    if is_postgres(session):
-        held = held.with_for_update()  # nobody can take them over between this check and the update
-    ids = set(session.scalars(held))
+    held = _HELD_LOCKED if is_postgres(session) else _HELD  # locked: nobody takes them over before the update
+    ids = set(session.scalars(held, {"ids": [r.row_id for r in rows], "owner": owner}))
     if ids:
         now = utcnow()
         session.execute(_SENT, [{"row_id": r.row_id, "owner": owner, "to_channel": r.channel_id, "ts": r.ts,
