@@ -177,10 +177,9 @@ class Dispatcher:
             session = None
             for kind_name, rows in by_kind.items():
                 kind = self.kinds.get(kind_name, STORED)
-                if kind.reads_database and session is None:
-                    session = stack.enter_context(self.db.read())
                 try:
                     if kind.reads_database:
+                        session = session or stack.enter_context(self.db.read())
                         kind.preload(session, rows)
                     for row in rows:
                         rendered[row.id] = self._render_row(kind, session if kind.reads_database else None, row)

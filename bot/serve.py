@@ -35,10 +35,10 @@ log = logging.getLogger(__name__)
 class StartupError(RuntimeError):
     """fitbot cannot start for a reason the operator must fix; the message says which setting."""
 
-# 32 simultaneous Slack requests must all be answered well inside 3 s: waitress threads answer HTTP,
-# and listeners continue on their own pool after the ack.
+# 32 simultaneous Slack requests must all be answered well inside 3 s: waitress threads run each
+# listener and answer; what a listener hands off (views.open, sending) runs on the after-ack pool.
 HTTP_THREADS = 32
-LISTENER_THREADS = 32
+AFTER_ACK_THREADS = 32
 
 
 def open_dispatcher(settings: Settings) -> Dispatcher:
@@ -58,7 +58,7 @@ def build_services(settings: Settings, after_ack: Executor) -> Services:
 
 
 def serve(settings: Settings) -> int:
-    executor = ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="listener")
+    executor = ThreadPoolExecutor(max_workers=AFTER_ACK_THREADS, thread_name_prefix="after-ack")
     services = build_services(settings, executor)
     if not services.db.is_postgres:
         with services.db.unit_of_work() as session:

@@ -9,7 +9,6 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -69,7 +68,7 @@ class KeepAliveWebClient(WebClient):
                     raise
                 attempt += 1
                 continue
-            answer = _parse(raw, reply_headers)
+            answer = _parse(raw)
             if (status == 429 or status >= 500) and attempt < self.retries:
                 wait = retry_after_seconds_of(reply_headers) if status == 429 else 0.5
                 if wait <= self.max_wait:
@@ -123,7 +122,7 @@ def _form_value(value: Any) -> Any:
     return value
 
 
-def _parse(raw: bytes, headers: Mapping[str, str]) -> dict[str, Any]:
+def _parse(raw: bytes) -> dict[str, Any]:
     """Slack's JSON answer; anything else (a proxy's or load balancer's error page) as a readable error."""
     try:
         answer = json.loads(raw)
