@@ -83,17 +83,19 @@ def manage_plan(ack: Ack, body: dict, action: dict, client: WebClient, context: 
     if what == "move" and plan_id is not None:
         after_ack(context, lambda: _open_move_form(context, client, respond, plan_id, user_id, body["trigger_id"]))
         return
+    workspace = workspace_of(context)
     _apply(context, respond, lambda s: plan_flow.change_plan(
-        s.db, workspace_of(context), plan_id, user_id, is_admin=lambda: is_workspace_admin(client, user_id),
+        s.db, workspace, plan_id, user_id, is_admin=lambda: is_workspace_admin(client, user_id, workspace),
         action=what), plan_id, show=True)
 
 
 def _open_move_form(context: BoltContext, client: WebClient, respond: Respond, plan_id: int, user_id: str,
                     trigger_id: str) -> None:
     services: Services = context["services"]
+    workspace = workspace_of(context)
     try:
-        found = plan_flow.check_may_change(services.db, workspace_of(context), plan_id, user_id,
-                                           is_admin=lambda: is_workspace_admin(client, user_id))
+        found = plan_flow.check_may_change(services.db, workspace, plan_id, user_id,
+                                           is_admin=lambda: is_workspace_admin(client, user_id, workspace))
     except plan_flow.PlanError as exc:
         tell_user(respond, str(exc))
         return

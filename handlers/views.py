@@ -102,10 +102,10 @@ def submit_move(ack: Ack, body: dict, view: dict, client: WebClient, context: Bo
     if start is None or not isinstance(plan_id, int):
         ack(response_action="errors", errors={"start_date": "Pick the new first day."})
         return
-    user_id = body["user"]["id"]
+    user_id, workspace = body["user"]["id"], workspace_of(context)
     try:
-        changed = plan_flow.change_plan(services.db, workspace_of(context), plan_id, user_id, action="move",
-                                        start_date=start, is_admin=lambda: is_workspace_admin(client, user_id))
+        changed = plan_flow.change_plan(services.db, workspace, plan_id, user_id, action="move", start_date=start,
+                                        is_admin=lambda: is_workspace_admin(client, user_id, workspace))
     except plan_flow.NotAllowed:
         # Modal errors are plain text (no mentions), so this one names roles rather than people.
         ack(response_action="errors", errors={"start_date": "Only the plan's creator, its manager or a workspace "

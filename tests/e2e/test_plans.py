@@ -170,9 +170,16 @@ def test_only_creator_manager_or_admin_may_change_a_plan(fitbot, slack, db):
         assert s.get(Plan, plan_id).status == "paused"
     assert not _rows(db, status="pending")
 
-    slack.admins.add("U0ADMIN")
-    fitbot.post(pp.manage("resume", plan_id, user="U0ADMIN", response_url=slack.response_url_for("a")))
+    slack.admins.update({"U0ADMIN", "U0THEIRADMIN"})
+    slack.home_teams["U0THEIRADMIN"] = "T0CLIENT"  # the client's own admin, in a Slack Connect channel
+    fitbot.post(pp.manage("resume", plan_id, user="U0THEIRADMIN", response_url=slack.response_url_for("a")))
     told = slack.wait_for("response_url", count=3)[-1]
+    assert told.params["text"].startswith("Only <@U0LEAD> (who started it)")
+    with db.unit_of_work() as s:
+        assert s.get(Plan, plan_id).status == "paused"
+
+    fitbot.post(pp.manage("resume", plan_id, user="U0ADMIN", response_url=slack.response_url_for("a")))
+    told = slack.wait_for("response_url", count=4)[-1]
     assert told.params["text"] == "Plan resumed; pending nudges rescheduled."
     with db.unit_of_work() as s:
         assert s.get(Plan, plan_id).status == "active"

@@ -219,6 +219,7 @@ class FakeSlack:
         self.team_id = team_id
         self.revoked_tokens: set[str] = set()
         self.admins: set[str] = set()  # user ids users.info reports as workspace admins
+        self.home_teams: dict[str, str] = {}  # user id -> their own team, for people from another org (Slack Connect)
         self.channels: dict[str, Channel] = {}
         self._lock = threading.RLock()
         self._calls: list[Call] = []
@@ -484,7 +485,8 @@ class FakeSlack:
         if not user_id.startswith(("U", "W")):
             return _error("user_not_found")
         admin = user_id in self.admins
-        return {"ok": True, "user": {"id": user_id, "team_id": self.team_id, "name": f"user.{user_id.lower()}",
+        team_id = self.home_teams.get(user_id, self.team_id)
+        return {"ok": True, "user": {"id": user_id, "team_id": team_id, "name": f"user.{user_id.lower()}",
                                      "deleted": False, "is_admin": admin, "is_owner": False,
                                      "is_primary_owner": False, "is_bot": False, "tz": "America/Chicago"}}
 
