@@ -21,7 +21,8 @@ log = logging.getLogger(__name__)
 
 
 def after_ack(context: BoltContext, work: Callable[[], None]) -> None:
-    """Run `work` once the listener has returned and Slack has its answer (see bot.app.build_app).
+    """Run `work` on the after-ack pool, so the listener returns and Slack gets its answer without
+    waiting for it (see bot.app.build_app).
 
     For what may take a while: Web API calls, sending outbox rows. Failures are logged; `work` tells
     the user itself where that matters.
