@@ -21,13 +21,21 @@ LATE_AFTER = timedelta(days=1)
 
 def _load(session: Session, row: Claimed) -> tuple[Plan | None, PlanItem | None]:
     workspace, item_id = Workspace(row.team_id), row.payload.get("item_id")
-    item = plans.loaded(session, PlanItem, workspace, item_id) if item_id is not None else None
-    plan = plans.loaded(session, Plan, workspace, row.payload["plan_id"])
+    item = plans.find(session, PlanItem, workspace, item_id) if item_id is not None else None
+    plan = plans.find(session, Plan, workspace, row.payload["plan_id"])
     return (plan, item) if item is None or plan is None or item.plan_id == plan.id else (None, None)
 
 
-def _open_in_active_plan(plan: Plan | None, item: PlanItem | None) -> bool:
-    return plan is not None and item is not None and plan.status == plans.ACTIVE and item.status == plans.OPEN
+def _open_item(session: Session, row: Claimed) -> tuple[Plan, PlanItem] | None:
+    """The row's plan and item while the item is still open in an active plan (else the row no longer applies)."""
+    plan, item = _load(session, row)
+    if plan is None or item is None or plan.status != plans.ACTIVE or item.status != plans.OPEN:
+        return None
+    return plan, item
+
+
+def _not_before(earliest: datetime, reason: str) -> Later | None:
+    return Later(earliest, reason) if earliest > utcnow() else None
 
 
 class _PlanKind:
@@ -48,9 +56,9 @@ class _PlanKind:
 
 class Nudge(_PlanKind):
     def render(self, session: Session, row: Claimed) -> SlackCall | None:
-        plan, item = _load(session, row)
-        if not _open_in_active_plan(plan, item):
+        if (found := _open_item(session, row)) is None:
             return None
+        plan, item = found
         # The time it was scheduled for, not the row's due time, which retries move.
         due = datetime.fromisoformat(row.payload["due"])
         return SlackCall(POST, {"channel": plan.channel_id,
@@ -64,13 +72,12 @@ class FollowUp(_PlanKind):
     """One reminder in the live nudge's thread (or on its own if the nudge never reached Slack)."""
 
     def render(self, session: Session, row: Claimed) -> SlackCall | Later | None:
-        plan, item = _load(session, row)
-        if not _open_in_active_plan(plan, item):
+        if (found := _open_item(session, row)) is None:
             return None
-        now = utcnow()
-        earliest = earliest_follow_up(item.nudged_at, now, plan_flow.nudge_time_of(plan), plan.timezone)
-        if earliest > now:
-            return Later(earliest, "waiting: reminders come two working days after the nudge went out")
+        plan, item = found
+        earliest = earliest_follow_up(item.nudged_at, utcnow(), plan_flow.nudge_time_of(plan), plan.timezone)
+        if later := _not_before(earliest, "waiting: reminders come two working days after the nudge went out"):
+            return later
         args = {"channel": plan.channel_id, **views.follow_up_message(plan, item)}
         if item.nudge_ts:
             args.update(channel=item.nudge_channel_id, thread_ts=item.nudge_ts)
@@ -84,14 +91,13 @@ class Escalation(_PlanKind):
     """A direct message to the manager about an item still open after its reminder."""
 
     def render(self, session: Session, row: Claimed) -> SlackCall | Later | None:
-        plan, item = _load(session, row)
-        if not _open_in_active_plan(plan, item):
+        if (found := _open_item(session, row)) is None:
             return None
-        now = utcnow()
-        earliest = earliest_escalation(item.nudged_at, item.reminded_at, now, plan_flow.nudge_time_of(plan),
+        plan, item = found
+        earliest = earliest_escalation(item.nudged_at, item.reminded_at, utcnow(), plan_flow.nudge_time_of(plan),
                                        plan.timezone)
-        if earliest > now:
-            return Later(earliest, "waiting: the manager hears two working days after the reminder")
+        if later := _not_before(earliest, "waiting: the manager hears two working days after the reminder"):
+            return later
         return SlackCall(POST, {"channel": plan.manager_user_id, **views.escalation_message(plan, item)})
 
     def unreachable(self, session: Session, row: Claimed, error: str) -> SlackCall | Postponed | None:

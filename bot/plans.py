@@ -238,7 +238,7 @@ def _locked_item(session: Session, workspace: Workspace, item_id: int) -> tuple[
     Clicks on a plan's last two items can arrive together: taking the plan row first means the second
     sees the first's item closed, so exactly one of them completes the plan.
     """
-    item = plans.get_item(session, workspace, item_id)
+    item = plans.find(session, PlanItem, workspace, item_id)
     plan = plans.get_plan(session, workspace, item.plan_id, lock=True) if item else None
     if item is None or plan is None:
         raise PlanError("This checklist item no longer exists.")

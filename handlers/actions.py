@@ -36,13 +36,17 @@ def _number(value: object) -> int | None:
 def start_plan_from_triage(ack: Ack, body: dict, action: dict, client: WebClient, context: BoltContext,
                            respond: Respond) -> None:
     ack()
+    after_ack(context, lambda: _open_plan_form(context, client, respond, body, _number(action.get("value"))))
+
+
+def _open_plan_form(context: BoltContext, client: WebClient, respond: Respond, body: dict,
+                    triage_id: int | None) -> None:
+    """The plan form, prefilled from the recommendation whose button was clicked."""
     services: Services = context["services"]
-    triage_id = _number(action.get("value"))
     with services.db.unit_of_work() as session:
         triage = triages.get(session, workspace_of(context), triage_id) if triage_id is not None else None
     channel_id = (body.get("channel") or {}).get("id") or (triage.channel_id if triage else "")
-    after_ack(context, lambda: open_plan_modal(services, client, body["trigger_id"], respond, channel_id=channel_id,
-                                               triage=triage))
+    open_plan_modal(services, client, body["trigger_id"], respond, channel_id=channel_id, triage=triage)
 
 
 def item_done(ack: Ack, body: dict, action: dict, context: BoltContext, respond: Respond) -> None:

@@ -42,14 +42,8 @@ def get_plan(session: Session, workspace: Workspace, plan_id: int, *, lock: bool
     return session.scalars(query).one_or_none()
 
 
-def get_item(session: Session, workspace: Workspace, item_id: int) -> PlanItem | None:
-    return session.scalars(
-        select(PlanItem).where(PlanItem.id == item_id, PlanItem.team_id == workspace.team_id)
-    ).one_or_none()
-
-
 def preload(session: Session, refs: Iterable[tuple[str, int, int | None]]) -> None:
-    """Load these (team, plan, item) into the session in two queries; `loaded()` then finds them there.
+    """Load these (team, plan, item) into the session in two queries; `find()` then finds them there.
 
     The dispatcher renders a batch of plan messages this way instead of querying once per row. The
     session only holds objects weakly, so it keeps the loaded ones in `session.info` until it closes.
@@ -63,8 +57,8 @@ def preload(session: Session, refs: Iterable[tuple[str, int, int | None]]) -> No
     session.info.setdefault("preloaded", []).extend(loaded)
 
 
-def loaded(session: Session, model: type[Model], workspace: Workspace, ident: int) -> Model | None:
-    """A plan or item of this workspace: from the session when preloaded, otherwise one scoped query."""
+def find(session: Session, model: type[Model], workspace: Workspace, ident: int) -> Model | None:
+    """A plan or item of this workspace: from the session when it has it (see preload), else one scoped query."""
     found = session.identity_map.get(session.identity_key(model, ident))
     if found is None:
         return session.scalars(select(model).where(model.id == ident, model.team_id == workspace.team_id)).one_or_none()
