@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import http.client
 import json
-import select
-import socket
 import ssl
 import threading
 import time
@@ -16,6 +13,7 @@ from slack_sdk import WebClient
 from slack_sdk.web import SlackResponse
 
 from bot.config import Settings
+from bot.http_connection import Connection
 from bot.slack_errors import TRANSPORT_ERRORS, retry_after_seconds_of
 
 REQUEST_TIMEOUT = 10
@@ -31,8 +29,8 @@ class KeepAliveWebClient(WebClient):
     The stock client opens a new connection through urllib for every call and runs each answer
     through several layers; under a burst of `/fit` commands that CPU competes with the acks
     themselves for the interpreter lock, and it bounds how fast the dispatcher can send. Here a
-    JSON or form call is one request on a kept-alive connection, answered as the same SlackResponse
-    (raising the same SlackApiError) slack_sdk returns. Files, `data=` bodies and proxies take
+    JSON or form call is one request on a kept-alive connection (`bot.http_connection`), answered
+    as the same SlackResponse (raising the same SlackApiError) slack_sdk returns. Files, `data=` bodies and proxies take
     slack_sdk's own path.
 
     `retries` failed attempts are tried again (429 after Retry-After, 5xx, network errors): 1 for
@@ -77,35 +75,18 @@ class KeepAliveWebClient(WebClient):
                     continue
             return SlackResponse(client=self, http_verb="POST", api_url=f"{self.base_url}{api_method}",
                                  req_args={"json" if json is not None else "params": args}, data=answer,
-                                 headers=dict(reply_headers), status_code=status).validate()
+                                 headers=reply_headers, status_code=status).validate()
 
-    def _post(self, path: str, body: bytes, content_type: str) -> tuple[int, http.client.HTTPMessage, bytes]:
-        conn = self._connection()
-        try:
-            if conn.sock is None:
-                conn.connect()
-                # http.client writes headers and body separately; without this, Nagle's algorithm can
-                # hold the body back until the server acknowledges the headers.
-                conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            conn.request("POST", path, body=body, headers={
-                **self.headers, "Authorization": f"Bearer {self.token}", "Content-Type": content_type})
-            response = conn.getresponse()
-            return response.status, response.headers, response.read()
-        except BaseException:
-            conn.close()  # the next call starts on a fresh connection
-            raise
+    def _post(self, path: str, body: bytes, content_type: str) -> tuple[int, dict[str, str], bytes]:
+        return self._connection().post(path, {**self.headers, "Authorization": f"Bearer {self.token}",
+                                              "Content-Type": content_type}, body)
 
-    def _connection(self) -> http.client.HTTPConnection:
-        conn: http.client.HTTPConnection | None = getattr(self._connections, "conn", None)
-        if conn is not None and conn.sock is not None and select.select([conn.sock], [], [], 0)[0]:
-            conn.close()  # readable while idle: the server closed it; http.client reconnects on the next send
+    def _connection(self) -> Connection:
+        conn: Connection | None = getattr(self._connections, "conn", None)
         if conn is None:
-            if self._base.scheme == "https":
-                conn = http.client.HTTPSConnection(self._base.netloc, timeout=self.timeout,
-                                                   context=self.ssl or ssl.create_default_context())
-            else:
-                conn = http.client.HTTPConnection(self._base.netloc, timeout=self.timeout)
-            self._connections.conn = conn
+            tls = (self.ssl or ssl.create_default_context()) if self._base.scheme == "https" else None
+            port = self._base.port or (443 if tls else 80)
+            conn = self._connections.conn = Connection(self._base.hostname, port, timeout=self.timeout, tls=tls)
         return conn
 
 
