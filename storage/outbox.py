@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, or_, select, update
+from sqlalchemy import Integer, String, and_, bindparam, func, or_, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from storage.models import OutboxMessage, utcnow
@@ -175,7 +176,14 @@ _RESCHEDULED = update(OutboxMessage.__table__).where(*_OWNED).values(
 _RESCHEDULED_REFUNDED = _RESCHEDULED.values(attempts=_T.attempts - 1)
 _HELD = select(_T.id).where(_T.id.in_(bindparam("ids", expanding=True)), _T.claimed_by == bindparam("owner"),
                             _T.status == SENDING)
-_HELD_LOCKED = _HELD.with_for_update()
+# PostgreSQL marks a whole group sent in one statement, its rows passed as arrays; it returns the ids it changed.
+_SENT_ROWS = func.unnest(bindparam("ids", type_=ARRAY(Integer)), bindparam("channels", type_=ARRAY(String)),
+                         bindparam("tss", type_=ARRAY(String)), bindparam("notes", type_=ARRAY(String))
+                         ).table_valued("row_id", "to_channel", "ts", "note").render_derived(name="sent")
+_SENT_ARRAYS = update(OutboxMessage.__table__).where(
+    _T.id == _SENT_ROWS.c.row_id, _T.claimed_by == bindparam("owner"), _T.status == SENDING).values(
+    status=SENT, lease_until=None, sent_channel_id=_SENT_ROWS.c.to_channel, sent_ts=_SENT_ROWS.c.ts,
+    sent_at=bindparam("at"), last_error=_SENT_ROWS.c.note).returning(_T.id)
 
 
 def _finish(session: Executor, statement: Any, row_id: int, owner: str, **params: Any) -> bool:
@@ -192,10 +200,14 @@ class Delivered:
 
 def mark_sent(session: Executor, owner: str, rows: list[Delivered]) -> set[int]:
     """Mark rows sent; returns the ids `owner` still held, the only ones changed (a stale claim changes nothing)."""
-    held = _HELD_LOCKED if is_postgres(session) else _HELD  # locked: nobody takes them over before the update
-    ids = set(session.scalars(held, {"ids": [r.row_id for r in rows], "owner": owner}))
+    now = utcnow()
+    if is_postgres(session):
+        return set(session.scalars(_SENT_ARRAYS, {
+            "ids": [r.row_id for r in rows], "channels": [r.channel_id for r in rows], "tss": [r.ts for r in rows],
+            "notes": [r.note for r in rows], "owner": owner, "at": now}))
+    # SQLite: one process, whose transactions hold the database's write lock, so nothing changes in between.
+    ids = set(session.scalars(_HELD, {"ids": [r.row_id for r in rows], "owner": owner}))
     if ids:
-        now = utcnow()
         session.execute(_SENT, [{"row_id": r.row_id, "owner": owner, "to_channel": r.channel_id, "ts": r.ts,
                                  "at": now, "note": r.note} for r in rows if r.row_id in ids])
     return ids
