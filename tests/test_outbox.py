@@ -6,7 +6,7 @@ import threading
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from bot.dispatcher import Dispatcher
 from bot.slack_client import KeepAliveWebClient
@@ -92,3 +92,11 @@ def test_two_dispatchers_send_each_row_exactly_once(db):
     assert sum(r.sent for r in results) == 1000  # no row counted by both
     with db.unit_of_work() as s:
         assert s.scalar(select(func.count()).where(OutboxMessage.status == "sent")) == 1000
+
+
+def test_postgres_vacuums_the_outbox_early(db):
+    if not db.is_postgres:
+        pytest.skip("autovacuum is a PostgreSQL setting")
+    with db.engine.connect() as conn:
+        options = conn.execute(text("SELECT reloptions FROM pg_class WHERE oid = 'outbox'::regclass")).scalar_one()
+    assert set(options) >= {"autovacuum_vacuum_scale_factor=0.01", "autovacuum_analyze_scale_factor=0.02"}
