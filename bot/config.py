@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -13,6 +12,7 @@ from dotenv import dotenv_values
 
 DEFAULT_API_URL = "https://slack.com/api/"
 DEFAULT_DATABASE_URL = "sqlite:///fitbot.db"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")  # as README documents them
 WHERE_TOKENS = (
     "Create the app from manifest.yml (see README: 'Create the Slack app'); the bot token is under "
     "OAuth & Permissions, the signing secret under Basic Information > App Credentials."
@@ -104,8 +104,8 @@ def parse_settings(env: Mapping[str, str], purpose: str = "serve") -> Settings:
         problems.append(f"PORT: {port_text!r} is not a port number (0-65535).")
 
     log_level = (get("LOG_LEVEL") or "INFO").upper()
-    if log_level not in logging.getLevelNamesMapping():
-        problems.append(f"LOG_LEVEL: {log_level!r} is not one of DEBUG, INFO, WARNING, ERROR, CRITICAL.")
+    if log_level not in LOG_LEVELS:
+        problems.append(f"LOG_LEVEL: {log_level!r} is not one of {', '.join(LOG_LEVELS)}.")
 
     if problems:
         raise SettingsError(problems)

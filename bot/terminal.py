@@ -21,10 +21,21 @@ class AnswersFileError(ValueError):
     pass
 
 
+class _TextLoader(yaml.SafeLoader):
+    """YAML that keeps every scalar as written: `company: Yes` is "Yes", not True, and `010` stays "010".
+    Only null (`~`, `null` or nothing) is read as such: the question is left unanswered."""
+
+
+_TextLoader.yaml_implicit_resolvers = {
+    first: [(tag, pattern) for tag, pattern in resolvers if tag == "tag:yaml.org,2002:null"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 def read_answers_file(path: Path) -> dict[str, str | None]:
     """Answers keyed by question id, from YAML or JSON (JSON is valid YAML, so one parser reads both)."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_TextLoader)
     except OSError as exc:
         raise AnswersFileError(f"{path}: cannot be read ({exc.strerror})") from exc
     except UnicodeDecodeError as exc:
@@ -37,7 +48,7 @@ def read_answers_file(path: Path) -> dict[str, str | None]:
     if not_text:
         raise AnswersFileError(f"{path}:\n" + "\n".join(f"  {k}: expected a single answer, not a list or mapping"
                                                          for k in not_text))
-    return {str(k): None if v is None else clean(str(v)) or None for k, v in data.items()}
+    return {str(k): None if v is None else clean(v) or None for k, v in data.items()}
 
 
 def ask(questionnaire: Questionnaire, read: Callable[[str], str], out: TextIO) -> dict[str, str | None]:

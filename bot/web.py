@@ -2,11 +2,15 @@
 
 Bolt verifies signatures itself, but answers 500 to a non-numeric timestamp and has no 400 for a
 signed body it cannot parse. The gate answers those cases (401 / 400) before Bolt sees them, and
-checks the shape of the body Bolt parsed (parsing it once), repairing one Bolt misreading.
+checks the shape of the body Bolt parsed (parsing it once), repairing one Bolt misreading. The shape
+check covers what listeners rely on (objects, lists, ids), so a signed payload Slack could never send
+is a 400 rather than a listener crash that Bolt would answer with 500.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 import time
 from collections.abc import Callable, Iterable
@@ -16,7 +20,6 @@ from urllib.parse import parse_qsl
 from slack_bolt import App, BoltContext
 from slack_bolt.request import BoltRequest
 from slack_bolt.request.internals import build_context
-from slack_sdk.signature import SignatureVerifier
 
 from storage.db import Database
 
@@ -41,7 +44,7 @@ class WebApp:
     def __init__(self, bolt: App, db: Database, signing_secret: str) -> None:
         self.bolt = bolt
         self.db = db
-        self.verifier = SignatureVerifier(signing_secret)
+        self.signing_secret = signing_secret.encode()
 
     def __call__(self, environ: dict[str, Any], start_response: Callable) -> list[bytes]:
         path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "")
@@ -66,7 +69,7 @@ class WebApp:
         status, message = self.gate(raw, headers)
         if status != 200:
             return _reply(start_response, status, message + "\n")
-        request = _bolt_request(raw.decode(), environ.get("QUERY_STRING", ""), headers)
+        request = _bolt_request(raw, environ.get("QUERY_STRING", ""), headers)
         if request is None:
             return _reply(start_response, 400, "unreadable Slack payload\n")
         response = self.bolt.dispatch(request)
@@ -75,27 +78,29 @@ class WebApp:
         return _reply(start_response, response.status, response.body, out_headers)
 
     def gate(self, raw: bytes, headers: dict[str, str]) -> tuple[int, str]:
-        """(200, "") when the request is signed and fresh; otherwise 401 and why."""
+        """(200, "") when the request is signed and fresh; otherwise 401 and why.
+
+        Slack's v0 signature covers the raw bytes, so they are checked before any decoding: a signed
+        body that is not UTF-8 is Slack's (or a bug's) and gets a 400 later, not a 401 here.
+        """
         timestamp = headers.get("x-slack-request-timestamp", "")
         signature = headers.get("x-slack-signature", "")
-        if not _DIGITS.fullmatch(timestamp) or not signature:
+        if not _DIGITS.fullmatch(timestamp) or not signature or not signature.isascii():  # compare_digest needs ASCII
             return 401, "missing or malformed Slack signature headers"
         if abs(time.time() - int(timestamp)) > MAX_CLOCK_SKEW:
             return 401, "stale request"
-        try:
-            body = raw.decode()
-        except UnicodeDecodeError:
-            body = None
-        if body is None or not self.verifier.is_valid(body, timestamp, signature):
+        digest = hmac.new(self.signing_secret, b"v0:" + timestamp.encode() + b":" + raw, hashlib.sha256)
+        if not hmac.compare_digest("v0=" + digest.hexdigest(), signature):
             return 401, "invalid signature"
         return 200, ""
 
 
-def _bolt_request(body: str, query: str, headers: dict[str, str]) -> BoltRequest | None:
+def _bolt_request(raw: bytes, query: str, headers: dict[str, str]) -> BoltRequest | None:
     """The request as Bolt will route it, or None when the (signed) body is not a Slack payload."""
     try:
+        body = raw.decode()
         request = BoltRequest(body=body, query=query, headers={k: [v] for k, v in headers.items()})
-    except (ValueError, TypeError, AttributeError):  # JSON that doesn't parse, or isn't an object
+    except (ValueError, TypeError, AttributeError):  # not UTF-8, JSON that doesn't parse or isn't an object
         return None
     _repair_form_body(request)
     is_json = headers["content-type"].startswith("application/json") or body.startswith("{")
@@ -121,8 +126,12 @@ def _shape_ok(body: dict[str, Any], is_json: bool) -> bool:
     if "ssl_check" in body:
         return True
     if "command" in body:
-        return all(isinstance(body.get(k), str) for k in ("command", "team_id", "channel_id", "user_id"))
+        return _is_dict(body, "command", "team_id", "channel_id", "user_id", "trigger_id")
     return _interaction_shape_ok(body)  # a form's `payload` field, which Bolt has parsed
+
+
+# Fields of the events fitbot handles that Slack always sends, as strings.
+_EVENT_TEXT = {"app_mention": ("channel", "ts"), "app_home_opened": ("user",)}
 
 
 def _is_dict(value: Any, *keys: str) -> bool:
@@ -132,15 +141,42 @@ def _is_dict(value: Any, *keys: str) -> bool:
 def _event_shape_ok(data: Any) -> bool:
     if _is_dict(data, "type", "challenge") and data["type"] == "url_verification":
         return True
-    return _is_dict(data, "type", "team_id", "event_id") and _is_dict(data.get("event"), "type")
+    if not _is_dict(data, "type", "team_id", "event_id") or not _is_dict(data.get("event"), "type"):
+        return False
+    return _is_dict(data["event"], *_EVENT_TEXT.get(data["event"]["type"], ()))
 
 
 def _interaction_shape_ok(data: Any) -> bool:
+    """Checks what listeners walk through or use as is: objects and lists, ids, the modal's metadata and
+    a chosen option's value. Other fields of the wrong type (a number where Slack sends text) are left to
+    the listeners, which read them as unanswered."""
     if not _is_dict(data, "type") or not _is_dict(data.get("user"), "id"):
         return False
     if data["type"] in ("view_submission", "view_closed"):
-        view = data.get("view")
-        return _is_dict(view, "id", "type") and isinstance((view.get("state") or {}).get("values"), dict)
+        return _view_shape_ok(data.get("view"))
     if data["type"] == "block_actions":
-        return isinstance(data.get("actions"), list) and all(_is_dict(a, "action_id") for a in data["actions"])
+        actions = data.get("actions")
+        return (_is_dict(data, "trigger_id") and all(_is_dict_or_none(data.get(k)) for k in ("container", "channel"))
+                and isinstance(actions, list) and all(_is_dict(a, "action_id") and _element_ok(a) for a in actions))
     return True
+
+
+def _view_shape_ok(view: Any) -> bool:
+    """A modal with text metadata and `state.values` as {block_id: {action_id: element state}}."""
+    if not _is_dict(view, "id", "type") or not isinstance(view.get("private_metadata", ""), str):
+        return False
+    values = view["state"].get("values") if isinstance(view.get("state"), dict) else None
+    return isinstance(values, dict) and all(
+        isinstance(block, dict) and all(_element_ok(element) for element in block.values())
+        for block in values.values()
+    )
+
+
+def _element_ok(element: Any) -> bool:
+    """An element's state, or a clicked element: an object, whose chosen option (if any) has a text value."""
+    return isinstance(element, dict) and (
+        element.get("selected_option") is None or _is_dict(element["selected_option"], "value"))
+
+
+def _is_dict_or_none(value: Any) -> bool:
+    return value is None or isinstance(value, dict)

@@ -120,9 +120,9 @@ def submit_move(ack: Ack, body: dict, view: dict, client: WebClient, context: Bo
 
 
 def _metadata(view: dict) -> dict:
-    """The modal's private_metadata ({} when missing or not fitbot's JSON)."""
+    """The modal's private_metadata ({} when missing, not text, or not fitbot's JSON)."""
     try:
         data = json.loads(view.get("private_metadata") or "")
-    except ValueError:
+    except (TypeError, ValueError):
         return {}
     return data if isinstance(data, dict) else {}

@@ -40,6 +40,15 @@ def test_serve_reads_dot_env_and_names_the_bad_value(tmp_path):
     assert "  PORT: 'eighty' is not a port number (0-65535)." in result.stderr.splitlines()
 
 
+@pytest.mark.parametrize("level", ["WARN", "FATAL", "NOTSET"])
+def test_log_level_takes_only_the_documented_names(tmp_path, level):
+    env = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "x", "LOG_LEVEL": level}
+    result = fitbot("serve", env=env, cwd=tmp_path)
+    assert result.returncode == 2
+    assert (f"  LOG_LEVEL: {level!r} is not one of DEBUG, INFO, WARNING, ERROR, CRITICAL."
+            in result.stderr.splitlines())
+
+
 def test_every_command_has_help(tmp_path):
     for command in (["--help"], ["serve", "--help"], ["dispatch", "--help"], ["db", "upgrade", "--help"],
                     ["triage", "--help"]):
@@ -72,6 +81,17 @@ def test_triage_from_a_yaml_file_needs_no_slack(tmp_path):
     assert result.stdout.startswith("Acme <!channel>: Fractional CTO / consulting first (medium confidence)")
     assert "No one to direct the work" in result.stdout
     assert "Mexico City" in result.stdout
+
+
+@pytest.mark.parametrize("company", ["Yes", "Off", "010"])
+def test_triage_answers_file_keeps_each_answer_as_written(tmp_path, company):
+    # Unquoted, YAML 1.1 reads these as true, false and the octal number 8.
+    answers = tmp_path / "answers.yml"
+    lines = [f"company: {company}"] + [f"{k}: '{v}'" for k, v in ANSWERS.items() if k != "company"]
+    answers.write_text("\n".join(lines) + "\n")
+    result = fitbot("triage", "--answers", str(answers), "--json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["company"] == company
 
 
 def test_triage_json_output(tmp_path):

@@ -26,6 +26,7 @@ from slack_sdk.models.views import View
 
 from bot.presentation.ids import ANSWER_ACTION_ID, PLAN_START_ACTION_ID, TRIAGE_CALLBACK_ID
 from bot.presentation.mrkdwn import clean, escape, truncate
+from bot.triage.engagements import PLACEMENT
 from bot.triage.engine import Recommendation
 from bot.triage.questionnaire import Question, Questionnaire
 
@@ -125,13 +126,20 @@ def _required_when_hint(questionnaire: Questionnaire, q: Question) -> str | None
 
 
 def parse_submission(questionnaire: Questionnaire, state_values: Mapping[str, Any]) -> dict[str, str | None]:
-    """Answers keyed by question id from a view_submission's `view.state.values`."""
+    """Answers keyed by question id from a view_submission's `view.state.values`.
+
+    A block or field that is missing, or not shaped as Slack sends it, counts as unanswered.
+    """
     answers: dict[str, str | None] = {}
     for q in questionnaire.questions:
-        state = (state_values.get(q.id) or {}).get(ANSWER_ACTION_ID) or {}
-        value = state.get("value") if q.kind == "text" else (state.get("selected_option") or {}).get("value")
+        state = _mapping(_mapping(state_values.get(q.id)).get(ANSWER_ACTION_ID))
+        value = state.get("value") if q.kind == "text" else _mapping(state.get("selected_option")).get("value")
         answers[q.id] = (clean(value) or None) if isinstance(value, str) else None
     return answers
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
 
 
 def submitted_view(*, company: str, recommendation: Recommendation, channel_id: str) -> View:
@@ -183,7 +191,7 @@ def recommendation_message(
     blocks.append(ContextBlock(elements=[MarkdownTextObject(
         text=f"Triage #{triage_id} · questionnaire {escape(questionnaire_version)}"
     )]))
-    if r.model == "staff_augmentation":  # a placement follows: offer the onboarding plan from here
+    if r.model == PLACEMENT:  # a placement follows: offer the onboarding plan from here
         blocks.append(ActionsBlock(block_id="plan_start", elements=[ButtonElement(
             text="Start onboarding plan", action_id=PLAN_START_ACTION_ID, value=str(triage_id))]))
     text = truncate(f"{escape(company)}: {r.model_name} ({r.confidence} confidence)", MESSAGE_TEXT_LIMIT)

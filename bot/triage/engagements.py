@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# The model that places an engineer: its recommendation offers to start an onboarding plan.
+PLACEMENT = "staff_augmentation"
+
 
 @dataclass(frozen=True)
 class Engagement:
@@ -17,7 +20,7 @@ ENGAGEMENTS: dict[str, Engagement] = {
     e.key: e
     for e in (
         Engagement(
-            key="staff_augmentation",
+            key=PLACEMENT,
             name="Nearshore staff augmentation",
             summary="Place engineers inside the client's team, reporting to their engineering manager.",
             next_steps=(

@@ -46,6 +46,9 @@ SCENARIOS = [
     ("no leader, but a settled spec to hand over", answers(
         leadership="nobody", onboarding="contractor", work_definition="fixed_scope", requirements_change="stable",
         collaboration="async"), "outsourcing", "high", {"no_direction", "handoff"}),
+    ("fixed scope, but the team works in real time", answers(
+        leadership="senior_engineer", need_shape="mixed", onboarding="contractor", work_definition="fixed_scope",
+        requirements_change="stable", collaboration="realtime"), "outsourcing", "medium", {"handoff", "timezone_gap"}),
     ("fixed scope yet daily live contact", answers(
         need_shape="mixed", onboarding="contractor", work_definition="fixed_scope", requirements_change="stable",
         collaboration="some"), "outsourcing", "high", {"handoff", "timezone_gap"}),
