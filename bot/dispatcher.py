@@ -40,6 +40,9 @@ LEASE = timedelta(minutes=2)
 # Rows of a batch not started this long before the lease ends are handed back instead of sent late.
 ROW_BUDGET = timedelta(seconds=45)
 BATCH = 50
+# A batch is rendered when it starts. Rows not sent this long after (Slack answering slowly) are rendered
+# again first, so a reminder for an item closed meanwhile is dropped rather than sent.
+FRESH_FOR = 2.0
 # A batch's channels are sent in parallel, each channel's rows in order: Slack's limits are per channel,
 # and one slow channel must not hold up the others.
 SENDERS = 8
@@ -64,6 +67,8 @@ class Retry(Exception):
         self.error, self.delay, self.rate_limited = error, delay, rate_limited
 
 
+# Called, in the transaction that fails the workspace's pending rows, when Slack refuses its token (team id, error).
+WorkspaceGone = Callable[[Session, str, str], None]
 # What rendering a row gave: the call to make, None when it no longer applies, Later, or a Retry.
 Rendered = SlackCall | Later | None | Retry
 # A sent row: the channel and message ts Slack answered, and a note when it went somewhere else instead.
@@ -103,10 +108,11 @@ class _Delivered:
 
 class Dispatcher:
     def __init__(self, db: Database, client: WebClient, *, kinds: Mapping[str, MessageKind] | None = None,
-                 owner: str | None = None) -> None:
+                 owner: str | None = None, on_workspace_gone: WorkspaceGone | None = None) -> None:
         self.db = db
         self.client = client
         self.kinds = dict(kinds or {})
+        self.on_workspace_gone = on_workspace_gone
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._stopping = threading.Event()
         self._senders = ThreadPoolExecutor(max_workers=SENDERS, thread_name_prefix="dispatch")
@@ -202,15 +208,19 @@ class Dispatcher:
     def _deliver_channel(self, rows: list[outbox.Claimed], calls: dict[int, Rendered], result: PassResult,
                          deadline: float) -> None:
         """One channel's rows of a batch, in due order."""
+        rendered_at = time.monotonic()
         for index, row in enumerate(rows):
             if self._stopping.is_set() or time.monotonic() > deadline:
                 with self.db.transaction() as conn:
                     outbox.release(conn, [r.id for r in rows[index:]], self.owner)
                 return
+            if time.monotonic() - rendered_at > FRESH_FOR:  # Slack is slow: render what is left as things are now
+                calls = self._render(rows[index:])
+                rendered_at = time.monotonic()
             with result.lock:
                 gone, held = result.gone.get(row.team_id), result.held.get(row.channel_id)
             if gone:
-                self._record_failure(row, f"{gone} (workspace token no longer valid)", result)
+                self._drop_for_workspace(row, gone, result)
             elif held:
                 self._retry_later(row, held, result)
             else:
@@ -240,8 +250,10 @@ class Dispatcher:
             if error in WORKSPACE_GONE:
                 with result.lock:
                     result.gone[row.team_id] = error
-                with self.db.transaction() as conn:
-                    stopped = outbox.fail_workspace(conn, row.team_id, error=error)
+                with self.db.unit_of_work() as session:
+                    if self.on_workspace_gone is not None:
+                        self.on_workspace_gone(session, row.team_id, error)
+                    stopped = outbox.fail_workspace(session, row.team_id, error=error)
                 log.error("workspace %s: Slack answered %s; stopped %d pending message(s)", row.team_id, error,
                           stopped)
             return None
@@ -251,15 +263,25 @@ class Dispatcher:
             self._retry_later(row, retry, result)
             return retry
         if sent is None or isinstance(sent, Postponed):
-            delivered = _Delivered(row, None, None, sent.reason if sent else NO_LONGER_NEEDED, result)
+            self._to_record(_Delivered(row, None, None, sent.reason if sent else NO_LONGER_NEEDED, result))
         else:
-            delivered = _Delivered(row, *sent, result)
+            self._to_record(_Delivered(row, *sent, result))
+        return None
+
+    def _drop_for_workspace(self, row: outbox.Claimed, error: str, result: PassResult) -> None:
+        """A row in hand when Slack refused its workspace's token: cancelled when it no longer applies
+        (on_workspace_gone paused its plan, say), failed otherwise."""
+        if self._render([row])[row.id] is None:
+            self._to_record(_Delivered(row, None, None, f"not sent: {error}", result))
+        else:
+            self._record_failure(row, f"{error} (workspace token no longer valid)", result)
+
+    def _to_record(self, delivered: _Delivered) -> None:
         with self._unrecorded_lock:
             self._unrecorded.append(delivered)
             enough = len(self._unrecorded) >= RECORD_GROUP
         if enough:
             self._record(wait=False)
-        return None
 
     def _record(self, *, wait: bool) -> None:
         """Record delivered rows, one transaction for all that are waiting (group commit).

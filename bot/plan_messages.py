@@ -10,7 +10,8 @@ from bot import plans as plan_flow
 from bot.message_kinds import POST, UPDATE, Later, MessageKind, Postponed, SlackCall
 from bot.onboarding.schedule import earliest_escalation, earliest_follow_up, nudge_at
 from bot.presentation import plans as views
-from storage import plans
+from bot.presentation.delivery import fallback_dm
+from storage import outbox, plans
 from storage.models import Plan, PlanItem, utcnow
 from storage.outbox import Claimed
 from storage.triages import Workspace
@@ -32,6 +33,13 @@ def _open_item(session: Session, row: Claimed) -> tuple[Plan, PlanItem] | None:
     if plan is None or item is None or plan.status != plans.ACTIVE or item.status != plans.OPEN:
         return None
     return plan, item
+
+
+def _still_to_send(session: Session, row: Claimed, kind: str) -> bool:
+    """Whether the step before this row (its item's nudge, or reminder) may still go out. When it failed for
+    good, a reminder or escalation waiting for it would wait forever: it goes out on its own instead."""
+    subject = plan_flow.item_subject(row.payload["plan_id"], row.payload["item_id"])
+    return outbox.is_waiting(session, Workspace(row.team_id), kind=kind, subject=subject)
 
 
 def _not_before(earliest: datetime, reason: str) -> Later | None:
@@ -75,9 +83,10 @@ class FollowUp(_PlanKind):
         if (found := _open_item(session, row)) is None:
             return None
         plan, item = found
-        earliest = earliest_follow_up(item.nudged_at, utcnow(), plan_flow.nudge_time_of(plan), plan.timezone)
-        if later := _not_before(earliest, "waiting: reminders come two working days after the nudge went out"):
-            return later
+        if item.nudged_at is not None or _still_to_send(session, row, plan_flow.NUDGE):
+            earliest = earliest_follow_up(item.nudged_at, utcnow(), plan_flow.nudge_time_of(plan), plan.timezone)
+            if later := _not_before(earliest, "waiting: reminders come two working days after the nudge went out"):
+                return later
         args = {"channel": plan.channel_id, **views.follow_up_message(plan, item)}
         if item.nudge_ts:
             args.update(channel=item.nudge_channel_id, thread_ts=item.nudge_ts)
@@ -94,10 +103,11 @@ class Escalation(_PlanKind):
         if (found := _open_item(session, row)) is None:
             return None
         plan, item = found
-        earliest = earliest_escalation(item.nudged_at, item.reminded_at, utcnow(), plan_flow.nudge_time_of(plan),
-                                       plan.timezone)
-        if later := _not_before(earliest, "waiting: the manager hears two working days after the reminder"):
-            return later
+        if item.reminded_at is not None or _still_to_send(session, row, plan_flow.FOLLOW_UP):
+            earliest = earliest_escalation(item.nudged_at, item.reminded_at, utcnow(),
+                                           plan_flow.nudge_time_of(plan), plan.timezone)
+            if later := _not_before(earliest, "waiting: the manager hears two working days after the reminder"):
+                return later
         return SlackCall(POST, {"channel": plan.manager_user_id, **views.escalation_message(plan, item)})
 
     def unreachable(self, session: Session, row: Claimed, error: str) -> SlackCall | Postponed | None:
@@ -140,8 +150,19 @@ class Complete(_PlanKind):
         plan, _ = _load(session, row)
         if plan is None:
             return None
-        total = len(plans.items_of(session, Workspace(row.team_id), plan.id))
-        return SlackCall(POST, {"channel": plan.channel_id, **views.complete_message(plan, total)})
+        return SlackCall(POST, {"channel": plan.channel_id, **self._message(session, row, plan)})
+
+    def unreachable(self, session: Session, row: Claimed, error: str) -> SlackCall | Postponed | None:
+        """The plan is over, so there is nothing to pause: its creator gets the news by DM, with the reason."""
+        plan, _ = _load(session, row)
+        if plan is None:
+            return None
+        return SlackCall(POST, {"channel": plan.created_by,
+                                **fallback_dm(plan.channel_id, error, self._message(session, row, plan))})
+
+    @staticmethod
+    def _message(session: Session, row: Claimed, plan: Plan) -> dict:
+        return views.complete_message(plan, len(plans.items_of(session, Workspace(row.team_id), plan.id)))
 
 
 PLAN_KINDS: dict[str, MessageKind] = {

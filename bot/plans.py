@@ -75,6 +75,12 @@ def item_subject(plan_id: int, item_id: int) -> str:
     return f"plan:{plan_id}:item:{item_id}:"
 
 
+def edit_subject(plan_id: int, item_id: int) -> str:
+    """Edits of clicked nudges sit outside the plan's subject: completing, pausing or cancelling the plan
+    cancels what it would still send, never the edit that takes a clicked nudge's buttons away."""
+    return f"edit:plan:{plan_id}:item:{item_id}:"
+
+
 def check_request(raw: Mapping[str, Any], today: date) -> tuple[PlanRequest | None, dict[str, str]]:
     """Validate the plan form; errors are keyed by the modal's block ids."""
     errors: dict[str, str] = {}
@@ -289,7 +295,7 @@ def _enqueue_item_update(session: Session, workspace: Workspace, item: PlanItem,
     """An edit of the clicked nudge; every click is its own edit, hence the unique key."""
     channel, ts = message
     return outbox.enqueue(session, workspace, dedupe_key=f"plan:{item.plan_id}:update:{item.id}:{uuid.uuid4().hex}",
-                          kind=ITEM_UPDATE, channel_id=channel, subject=item_subject(item.plan_id, item.id),
+                          kind=ITEM_UPDATE, channel_id=channel, subject=edit_subject(item.plan_id, item.id),
                           payload={"plan_id": item.plan_id, "item_id": item.id, "ts": ts, "snoozed_by": snoozed_by})
 
 
@@ -354,3 +360,13 @@ def pause_for_channel_problem(session: Session, workspace: Workspace, plan_id: i
     outbox.enqueue(session, workspace, dedupe_key=f"plan:{plan.id}:notice:{uuid.uuid4().hex}", kind=NOTICE,
                    channel_id=plan.created_by,
                    payload=notice_message(channel_problem_notice(plan.channel_id, error)))
+
+
+def pause_for_lost_token(session: Session, team_id: str, error: str) -> None:
+    """Slack no longer takes the workspace's token (fitbot was uninstalled or its token revoked): pause every
+    active plan, so its rows wait (cancelled, not failed) until fitbot is back and someone resumes it.
+    Nobody can be told: nothing can be posted to that workspace any more."""
+    workspace = Workspace(team_id)
+    for plan in plans.plans_in(session, workspace, plans.ACTIVE, lock=True):
+        plans.set_status(session, plan, plans.PAUSED, f"Slack refused fitbot's token: {error}")
+        outbox.cancel_pending(session, workspace, subject_prefix=plan_subject(plan.id), reason=f"plan paused: {error}")

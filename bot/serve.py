@@ -18,6 +18,7 @@ from bot.config import Settings
 from bot.dispatcher import Dispatcher
 from bot.onboarding import checklist
 from bot.plan_messages import PLAN_KINDS
+from bot.plans import pause_for_lost_token
 from bot.presentation.triage import QuestionnaireModal
 from bot.scheduler import start_scheduler
 from bot.services import Services
@@ -44,7 +45,8 @@ AFTER_ACK_THREADS = 32
 def open_dispatcher(settings: Settings) -> Dispatcher:
     """The database, migrated, and a dispatcher for it (what `fitbot dispatch` needs, and `serve` too)."""
     upgrade(settings.database_url)
-    return Dispatcher(Database(settings.database_url), delivery_client(settings), kinds=PLAN_KINDS)
+    return Dispatcher(Database(settings.database_url), delivery_client(settings), kinds=PLAN_KINDS,
+                      on_workspace_gone=pause_for_lost_token)
 
 
 def build_services(settings: Settings, after_ack: Executor) -> Services:

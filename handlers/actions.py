@@ -66,7 +66,7 @@ def _clicked_message(body: dict) -> tuple[str, str]:
 def _close(ack: Ack, body: dict, action: dict, context: BoltContext, respond: Respond, status: str) -> None:
     ack()
     item_id = _number(action.get("value"))
-    _apply(context, respond, lambda s: plan_flow.close_item(s.db, workspace_of(context), item_id, status,
+    _click(context, respond, lambda s: plan_flow.close_item(s.db, workspace_of(context), item_id, status,
                                                               body["user"]["id"], _clicked_message(body)), item_id)
 
 
@@ -74,23 +74,29 @@ def item_snooze(ack: Ack, body: dict, action: dict, context: BoltContext, respon
     ack()
     item, _, choice = ((action.get("selected_option") or {}).get("value") or "").partition(":")
     item_id = _number(item)
-    _apply(context, respond, lambda s: plan_flow.snooze_item(s.db, workspace_of(context), item_id, choice,
+    _click(context, respond, lambda s: plan_flow.snooze_item(s.db, workspace_of(context), item_id, choice,
                                                                body["user"]["id"], _clicked_message(body)), item_id)
 
 
 def manage_plan(ack: Ack, body: dict, action: dict, client: WebClient, context: BoltContext,
                 respond: Respond) -> None:
+    """Pause, resume, cancel or move, from `/fit plans`. Runs after the ack: checking for a workspace admin
+    is a Slack call. If fitbot stops before it runs, the user sees no confirmation and can ask again."""
     ack()
     what, _, plan = ((action.get("selected_option") or {}).get("value") or "").partition(":")
     plan_id = _number(plan)
     user_id = body["user"]["id"]
+    services: Services = context["services"]
     if what == "move" and plan_id is not None:
         after_ack(context, lambda: _open_move_form(context, client, respond, plan_id, user_id, body["trigger_id"]))
         return
     workspace = workspace_of(context)
-    _apply(context, respond, lambda s: plan_flow.change_plan(
-        s.db, workspace, plan_id, user_id, is_admin=lambda: is_workspace_admin(client, user_id, workspace),
-        action=what), plan_id, show=True)
+
+    def change(s: Services) -> plan_flow.Changed:
+        return plan_flow.change_plan(s.db, workspace, plan_id, user_id, action=what,
+                                     is_admin=lambda: is_workspace_admin(client, user_id, workspace))
+
+    after_ack(context, lambda: _report(services, respond, _run(services, change, plan_id), show=True))
 
 
 def _open_move_form(context: BoltContext, client: WebClient, respond: Respond, plan_id: int, user_id: str,
@@ -106,23 +112,30 @@ def _open_move_form(context: BoltContext, client: WebClient, respond: Respond, p
     open_modal(client, trigger_id, move_start_modal(found), respond, "the form")
 
 
-def _apply(context: BoltContext, respond: Respond, change, target: int | None, *, show: bool = False) -> None:
-    """Run a plan change for a click, after the ack; refusals and results reach the clicker, rows due now go out."""
-    after_ack(context, lambda: _change(context, respond, change, target, show=show))
-
-
-def _change(context: BoltContext, respond: Respond, change, target: int | None, *, show: bool) -> None:
+def _click(context: BoltContext, respond: Respond, change, target: int | None) -> None:
+    """Done / Snooze / Not applicable: stored before Slack gets its answer, because Slack never sends a click
+    again, so a crash just after the answer must not lose it. Telling the clicker and sending the edit of
+    the nudge (already queued in the outbox) come after the answer."""
     services: Services = context["services"]
-    if target is None:
-        tell_user(respond, "That button no longer matches anything fitbot knows.")
-        return
-    try:
-        changed = change(services)
-    except plan_flow.PlanError as exc:
-        tell_user(respond, str(exc))
-        return
-    if changed.message and (show or not changed.send_now):
-        tell_user(respond, changed.message)
-    if changed.send_now:
-        services.dispatcher.send_now(changed.send_now)
+    outcome = _run(services, change, target)
+    after_ack(context, lambda: _report(services, respond, outcome, show=False))
 
+
+def _run(services: Services, change, target: int | None) -> plan_flow.Changed | str:
+    """The change's result, or the sentence telling the user why nothing changed."""
+    if target is None:
+        return "That button no longer matches anything fitbot knows."
+    try:
+        return change(services)
+    except plan_flow.PlanError as exc:
+        return str(exc)
+
+
+def _report(services: Services, respond: Respond, outcome: plan_flow.Changed | str, *, show: bool) -> None:
+    if isinstance(outcome, str):
+        tell_user(respond, outcome)
+        return
+    if outcome.message and (show or not outcome.send_now):
+        tell_user(respond, outcome.message)
+    if outcome.send_now:
+        services.dispatcher.send_now(outcome.send_now)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Integer, String, and_, bindparam, func, or_, select, update
+from sqlalchemy import Integer, String, and_, bindparam, exists, func, or_, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
@@ -151,6 +151,13 @@ def cancel_pending(session: Session, workspace: Workspace, *, subject_prefix: st
             OutboxMessage.status == PENDING,
         ).values(status=CANCELLED, last_error=reason)
     ).rowcount
+
+
+def is_waiting(session: Session, workspace: Workspace, *, kind: str, subject: str) -> bool:
+    """Whether a row of `kind` about `subject` is still to be sent (pending, or being sent)."""
+    return session.scalar(select(exists().where(
+        OutboxMessage.team_id == workspace.team_id, OutboxMessage.subject == subject, OutboxMessage.kind == kind,
+        OutboxMessage.status.in_((PENDING, SENDING))))) or False
 
 
 def fail_workspace(session: Executor, team_id: str, *, error: str) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
@@ -227,6 +228,30 @@ def test_a_row_that_fails_to_render_is_retried_and_the_rest_of_the_batch_goes_ou
     assert sorted(m["text"] for m in slack.messages()) == ["message 0", "message 2"]  # channels go in parallel
     broken = next(r for r in _rows(db) if r.payload["text"] == "message 1")
     assert (broken.status, broken.last_error) == ("pending", "could not render: ValueError('a bug in one message')")
+
+
+class _Withdrawable(StoredMessage):
+    """Rows whose text is in `withdrawn` no longer apply (as a reminder whose item was closed)."""
+
+    def __init__(self) -> None:
+        self.withdrawn: set[str] = set()
+
+    def render(self, session, row):
+        return None if row.payload["text"] in self.withdrawn else super().render(session, row)
+
+
+def test_when_slack_is_slow_the_rest_of_a_channel_is_rendered_again_before_it_is_sent(db, slack, monkeypatch):
+    monkeypatch.setattr(dispatcher_module, "FRESH_FOR", 0.2)
+    _enqueue(db, "C1", "C1", "C1")
+    with db.unit_of_work() as s:
+        s.execute(OutboxMessage.__table__.update().values(kind="withdrawable"))
+    kind = _Withdrawable()
+    slack.script("chat.postMessage", Reply(delay=0.6))  # the first message takes a while
+    threading.Timer(0.2, kind.withdrawn.add, ["message 1"]).start()  # meanwhile, the second stops applying
+    result = Dispatcher(db, _client(slack), kinds={"withdrawable": kind}).run_pass()
+    assert result.sent == 2
+    assert [m["text"] for m in slack.messages()] == ["message 0", "message 2"]
+    assert [r.status for r in _rows(db)] == ["sent", "cancelled", "sent"]
 
 
 def test_plan_messages_of_a_batch_are_read_together_not_row_by_row(db, slack):

@@ -10,6 +10,7 @@ from typing import Any
 
 import yaml
 
+from bot.triage.engagements import PLACEMENT
 from bot.triage.questionnaire import Questionnaire
 
 DEFAULT_PATH = Path(__file__).with_name("checklist.yml")
@@ -144,7 +145,9 @@ def _parse_items(where: str, phase: str, title: str, raw: Any, problems: list[st
 
 
 def check_against(checklist: Checklist, questionnaire: Questionnaire) -> None:
-    """Every `when` in the extras must name a real triage question and real options of it."""
+    """Every `when` in the extras must name a real triage question and options of it that a staff
+    augmentation recommendation allows: plans start from those, so an extra tied to an answer that
+    rules it out would never apply."""
     problems = []
     for i, extra in enumerate(checklist.extras):
         for question_id, values in extra.when.items():
@@ -155,5 +158,9 @@ def check_against(checklist: Checklist, questionnaire: Questionnaire) -> None:
             unknown = [v for v in values if question.option(v) is None]
             if unknown:
                 problems.append(f"extras[{i}].when.{question_id}: no option(s) {', '.join(map(repr, unknown))}")
+            never = [v for v in values if v not in unknown and PLACEMENT in question.option(v).excludes]
+            if never:
+                problems.append(f"extras[{i}].when.{question_id}: {', '.join(map(repr, never))} rules out "
+                                f"{PLACEMENT}, so no plan would ever get these items")
     if problems:
         raise ChecklistError("checklist.yml", problems)

@@ -47,6 +47,11 @@ def _nudges(slack) -> dict[int, object]:
     return found
 
 
+def _steps(db, item: PlanItem) -> dict[str, str]:
+    """The status of each message the item's schedule holds (nudge, follow_up, escalation), latest row each."""
+    return {r.kind: r.status for r in _rows(db, subject=f"plan:{item.plan_id}:item:{item.id}:")}
+
+
 def _settle(slack, seconds: float = 1.0) -> None:
     """Wait until no Slack call has arrived for `seconds` (everything due now has gone out)."""
     deadline = time.monotonic() + 20
@@ -122,10 +127,9 @@ def test_done_edits_the_nudge_and_cancels_its_reminders(fitbot, slack, db):
     assert not [b for b in update.params["blocks"] if b["type"] == "actions"]  # no buttons left
     item = _items(db)[item_id]
     assert (item.status, item.closed_by) == ("done", "U0MGR")
-    subject = f"plan:{item.plan_id}:item:{item_id}:"
-    wait_for_row(db, _rows(db, subject=subject, kind="item_update")[0].id, "sent")  # recorded just after the call
-    assert {r.kind: r.status for r in _rows(db, subject=subject)} == {
-        "nudge": "sent", "follow_up": "cancelled", "escalation": "cancelled", "item_update": "sent"}
+    (edit,) = _rows(db, kind="item_update")
+    wait_for_row(db, edit.id, "sent")  # recorded just after the call
+    assert _steps(db, item) == {"nudge": "sent", "follow_up": "cancelled", "escalation": "cancelled"}
     # A second click (or a double delivery) changes nothing more.
     fitbot.post(pp.click("plan_item_done", item_id, channel="C0PLAN", ts=ts, user="U0OTHER"))
     time.sleep(1)
@@ -145,11 +149,17 @@ def test_not_applicable_and_snooze(fitbot, slack, db):
     assert texts[second_nudge.response["ts"]].startswith(":zzz: Snoozed by <@U0MGR> until")
     items = _items(db)
     assert items[first].status == "not_applicable"
+    assert _steps(db, items[first]) == {"nudge": "sent", "follow_up": "cancelled", "escalation": "cancelled"}
     assert items[second].status == "open"
     snoozed_until = items[second].snoozed_until
     assert timedelta(days=6) < snoozed_until - utcnow() < timedelta(days=10)
-    pending = [r for r in _rows(db, kind="nudge", status="pending") if r.payload["item_id"] == second]
-    assert [r.due_at for r in pending] == [snoozed_until]
+    pending = [r for r in _rows(db, status="pending") if r.payload.get("item_id") == second]
+    # The old reminders are gone; the item starts again when the snooze ends.
+    assert sorted(r.kind for r in pending) == ["escalation", "follow_up", "nudge"]
+    assert [r.due_at for r in pending if r.kind == "nudge"] == [snoozed_until]
+    assert all(r.due_at > snoozed_until for r in pending if r.kind != "nudge")
+    cancelled = [r for r in _rows(db, status="cancelled") if r.payload.get("item_id") == second]
+    assert sorted(r.kind for r in cancelled) == ["escalation", "follow_up"]
 
 
 def test_only_creator_manager_or_admin_may_change_a_plan(fitbot, slack, db):
@@ -217,6 +227,27 @@ def test_a_channel_fitbot_cannot_use_pauses_the_plan_and_tells_its_creator(fitbo
     assert {r.status for r in _rows(db, kind="nudge")} == {"cancelled"}
 
 
+def test_an_archived_channel_pauses_the_plan_and_tells_its_creator(fitbot, slack, db):
+    slack.add_channel("C0ARCHIVED", archived=True)
+    _start(fitbot, start=TODAY - timedelta(days=10), channel="C0ARCHIVED")
+    (notice,) = slack.wait_for("chat.postMessage", predicate=lambda c: c.ok, timeout=10)
+    assert notice.params["channel"] == "U0LEAD"
+    assert "I paused an onboarding plan because I can't post in <#C0ARCHIVED>" in notice.params["text"]
+    with db.unit_of_work() as s:
+        assert s.execute(select(Plan.status, Plan.status_reason)).one() == ("paused", "channel problem: is_archived")
+
+
+def test_fitbot_joins_a_public_plan_channel_it_is_not_in_and_posts_there(fitbot, slack, db):
+    slack.add_channel("C0NOTYET", member=False)
+    _start(fitbot, start=TODAY - timedelta(days=3), channel="C0NOTYET")
+    (join,) = slack.wait_for("conversations.join")
+    assert join.params["channel"] == "C0NOTYET"
+    _settle(slack)
+    assert _nudges(slack) and {c.params["channel"] for c in _nudges(slack).values()} == {"C0NOTYET"}
+    with db.unit_of_work() as s:
+        assert s.scalars(select(Plan.status)).one() == "active"
+
+
 def test_plan_from_a_recommendation_is_linked_and_gets_the_extra_items(fitbot, slack, db):
     answers = {**tp.AUGMENTATION, "onboarding": "partial", "company": "Hooli"}
     fitbot.post(tp.submission(answers, channel_id="C0DEAL"))
@@ -253,6 +284,29 @@ def test_closing_every_item_completes_the_plan(fitbot, slack, db):
     assert plan.status == "completed"
     row = _rows(db, kind="plan_complete")[0]
     wait_for_row(db, row.id, "sent")
+    # Every clicked nudge lost its buttons, the one whose click completed the plan too.
+    edited = {c.params["ts"] for c in slack.wait_for("chat.update", count=len(_nudges(slack)))}
+    assert edited == {n.response["ts"] for n in _nudges(slack).values()}
+
+
+def test_a_completion_that_cannot_reach_the_channel_goes_to_the_plans_creator(fitbot, slack, db):
+    channel = slack.add_channel("C0ENDING")
+    _start(fitbot, start=TODAY - timedelta(days=100), channel="C0ENDING")
+    _settle(slack)
+    nudges = list(_nudges(slack).items())
+    for item_id, nudge in nudges[:-1]:
+        fitbot.post(pp.click("plan_item_done", item_id, channel="C0ENDING", ts=nudge.response["ts"]))
+    slack.wait_for("chat.update", count=len(nudges) - 1)
+    channel.archived = True  # archived just before the last click
+    item_id, nudge = nudges[-1]
+    fitbot.post(pp.click("plan_item_done", item_id, channel="C0ENDING", ts=nudge.response["ts"]))
+    (dm,) = slack.wait_for("chat.postMessage", predicate=lambda c: c.ok and c.params["channel"] == "U0LEAD",
+                           timeout=10)
+    assert dm.params["blocks"][0]["text"]["text"].startswith(":warning: I couldn't post this in <#C0ENDING>: the "
+                                                              "channel is archived.")
+    texts = [b.get("text", {}).get("text", "") for b in dm.params["blocks"]]
+    assert any(text.startswith(":tada: Every onboarding item") for text in texts)
+    wait_for_row(db, _rows(db, kind="plan_complete")[0].id, "sent")
 
 
 def _bring_forward(db, **where) -> int:
@@ -311,6 +365,18 @@ def test_after_downtime_a_nudge_and_its_overdue_reminder_do_not_arrive_together(
     assert [c for c in slack.calls("chat.postMessage") if c.params.get("thread_ts")] == []
 
 
+def test_a_reminder_whose_nudge_failed_for_good_goes_out_on_its_own(fitbot, slack, db):
+    _start(fitbot, start=TODAY + timedelta(days=14))
+    first = min(_items(db).values(), key=lambda item: item.offset_days)
+    subject = f"plan:{first.plan_id}:item:{first.id}:"
+    slack.script("chat.postMessage", {"ok": False, "error": "invalid_blocks"})
+    wait_for_row(db, _bring_forward(db, subject=subject, kind="nudge"), "failed")
+    wait_for_row(db, _bring_forward(db, subject=subject, kind="follow_up"), "sent")
+    reminder = slack.calls("chat.postMessage")[-1]
+    assert reminder.params["channel"] == "C0PLAN" and "thread_ts" not in reminder.params
+    assert reminder.params["blocks"][0]["text"]["text"].startswith("<@U0MGR>, this one is still open.")
+
+
 def test_weekly_digest_shows_progress(fitbot, slack, db):
     _start(fitbot, start=TODAY - timedelta(days=3))
     _settle(slack)
@@ -334,9 +400,18 @@ def test_a_revoked_token_stops_sending_for_the_workspace(fitbot, slack, db):
         assert len(slack.calls("chat.postMessage")) == 1  # the first refusal stops the rest
     finally:
         slack.revoked_tokens.discard("xoxb-e2e-token")
-    rows = _rows(db)
-    assert {r.status for r in rows} == {"failed"}
-    assert {r.last_error for r in rows} >= {"token_revoked", "token_revoked (workspace token no longer valid)"}
+    (refused,) = _rows(db, status="failed")
+    assert refused.last_error == "token_revoked"
+    # The plan waits, paused, for fitbot to be installed again; its rows can then be queued again.
+    with db.unit_of_work() as s:
+        plan = s.scalars(select(Plan)).one()
+    assert (plan.status, plan.status_reason) == ("paused", "Slack refused fitbot's token: token_revoked")
+    assert {r.status for r in _rows(db) if r.id != refused.id} == {"cancelled"}
+    fitbot.post(pp.manage("resume", plan.id, user="U0LEAD", response_url=slack.response_url_for("a")))
+    slack.wait_for("response_url")
+    _settle(slack)
+    assert _nudges(slack)
+    assert set(_nudges(slack)) == {i for i, item in _items(db).items() if item.nudge_ts is not None}
 
 
 def test_fit_plans_lists_active_plans_with_progress_only_to_the_asker(fitbot, slack, db):

@@ -19,8 +19,9 @@ def test_template_covers_every_phase_with_owners():
 
 def test_triage_answers_add_items():
     plain = {i.key for i in C.items_for({"onboarding": "new_hire", "leadership": "head_of_engineering"})}
-    contractor = {i.key for i in C.items_for({"onboarding": "contractor", "leadership": "nobody"})}
-    assert contractor - plain == {"context_session", "feedback_week_2", "direction"}
+    contractor = {i.key for i in C.items_for({"onboarding": "contractor", "leadership": "senior_engineer",
+                                               "previous_engagement": "augmentation_no_direction"})}
+    assert contractor - plain == {"context_session", "feedback_week_2", "direction", "weekly_one_on_one"}
     assert {i.key for i in C.items_for(None)} == plain
 
 
@@ -52,3 +53,14 @@ def test_extras_must_name_real_triage_answers():
     assert info.value.problems == ["extras[0].when.onboarding: no option(s) 'freelance'",
                                    "extras[0].when: 'budget' is not a question in the questionnaire"]
     checklist.check_against(C, questionnaire.load())  # the shipped files agree
+
+
+def test_extras_tied_to_answers_that_rule_out_a_placement_are_refused():
+    from bot.triage import questionnaire
+
+    raw = copy.deepcopy(RAW)
+    raw["extras"][0]["when"] = {"leadership": ["nobody"]}  # that answer excludes staff augmentation
+    with pytest.raises(ChecklistError) as info:
+        checklist.check_against(parse(raw), questionnaire.load())
+    assert info.value.problems == ["extras[0].when.leadership: 'nobody' rules out staff_augmentation, so no plan "
+                                   "would ever get these items"]
