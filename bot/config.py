@@ -12,6 +12,7 @@ from dotenv import dotenv_values
 
 DEFAULT_API_URL = "https://slack.com/api/"
 DEFAULT_DATABASE_URL = "sqlite:///fitbot.db"
+MAX_CHANNEL_RATE = 100.0
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")  # as README documents them
 WHERE_TOKENS = (
     "Create the app from manifest.yml (see README: 'Create the Slack app'); the bot token is under "
@@ -36,6 +37,7 @@ class Settings:
     database_url: str
     port: int
     log_level: str
+    channel_rate: float = 1.0  # messages a second per channel; 0 turns pacing off
 
     @property
     def socket_mode(self) -> bool:
@@ -107,9 +109,18 @@ def parse_settings(env: Mapping[str, str], purpose: str = "serve") -> Settings:
     if log_level not in LOG_LEVELS:
         problems.append(f"LOG_LEVEL: {log_level!r} is not one of {', '.join(LOG_LEVELS)}.")
 
+    rate_text = get("SLACK_CHANNEL_RATE") or "1"
+    try:
+        channel_rate = float(rate_text)
+    except ValueError:
+        channel_rate = -1.0
+    if not 0 <= channel_rate <= MAX_CHANNEL_RATE:
+        problems.append(f"SLACK_CHANNEL_RATE: {rate_text!r} is not a number of messages a second per channel "
+                        f"(0 to {MAX_CHANNEL_RATE:g}; 0 turns pacing off).")
+
     if problems:
         raise SettingsError(problems)
-    return Settings(bot_token, signing_secret, app_token, api_url, database_url, port, log_level)
+    return Settings(bot_token, signing_secret, app_token, api_url, database_url, port, log_level, channel_rate)
 
 
 def _redact_url(url: str) -> str:

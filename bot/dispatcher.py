@@ -27,6 +27,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from bot.message_kinds import POST, Later, MessageKind, Postponed, SlackCall, StoredMessage
+from bot.pacing import ChannelPacer
 from bot.slack_errors import TRANSPORT_ERRORS, error_code, is_transient, retry_after_seconds
 from storage import outbox
 from storage.db import Database
@@ -56,6 +57,7 @@ UNREACHABLE_CHANNEL = {"not_in_channel", "channel_not_found", "is_archived", "re
 # The workspace's token no longer works: nothing else for that workspace can be sent either.
 WORKSPACE_GONE = {"token_revoked", "invalid_auth", "account_inactive", "team_not_found"}
 STORED = StoredMessage()
+PACED = "paced: waiting its turn in a busy channel"
 NO_LONGER_NEEDED = "no longer needed when it came due"
 
 
@@ -108,11 +110,13 @@ class _Delivered:
 
 class Dispatcher:
     def __init__(self, db: Database, client: WebClient, *, kinds: Mapping[str, MessageKind] | None = None,
-                 owner: str | None = None, on_workspace_gone: WorkspaceGone | None = None) -> None:
+                 owner: str | None = None, on_workspace_gone: WorkspaceGone | None = None,
+                 pacer: ChannelPacer | None = None) -> None:
         self.db = db
         self.client = client
         self.kinds = dict(kinds or {})
         self.on_workspace_gone = on_workspace_gone
+        self.pacer = pacer
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._stopping = threading.Event()
         self._senders = ThreadPoolExecutor(max_workers=SENDERS, thread_name_prefix="dispatch")
@@ -223,6 +227,9 @@ class Dispatcher:
                 self._drop_for_workspace(row, gone, result)
             elif held:
                 self._retry_later(row, held, result)
+            elif self.pacer is not None and (wait := self.pacer.wait(row.channel_id)):
+                self._pace(rows[index:], wait, result)
+                return
             else:
                 retry = self._deliver(row, calls[row.id], result)
                 if retry is not None and retry.rate_limited:
@@ -313,6 +320,18 @@ class Dispatcher:
                     d.result.count("sent")
         finally:
             self._recording.release()
+
+    def _pace(self, rows: list[outbox.Claimed], wait: float, result: PassResult) -> None:
+        """The channel has had its share for now: its remaining rows wait their turns, a pacer interval
+        apart and in order, without using an attempt."""
+        assert self.pacer is not None
+        now, step = utcnow(), self.pacer.interval()
+        with self.db.transaction() as conn:
+            for turn, row in enumerate(rows):
+                outbox.reschedule(conn, row.id, self.owner, due_at=now + timedelta(seconds=wait + turn * step),
+                                  error=PACED, refund_attempt=True)
+        for _ in rows:
+            result.count("retried")
 
     def _retry_later(self, row: outbox.Claimed, retry: Retry, result: PassResult) -> None:
         # Rate limits are Slack pacing us, not a failed attempt: they never use up the row's attempts.

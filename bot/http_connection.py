@@ -17,15 +17,20 @@ import httptools
 READ_SIZE = 65536
 
 
+class Unanswered(ConnectionError):
+    """The request never reached a server that could act on it: no connection could be made, or a kept-alive
+    one turned out to be closed before any answer. Unlike a timeout, sending it again can't do it twice."""
+
+
 class _Answer:
     """httptools' callbacks for one response."""
 
-    __slots__ = ("chunks", "done", "headers", "headers_done", "keep_alive", "parser")
+    __slots__ = ("chunks", "done", "headers", "headers_done", "keep_alive", "parser", "started")
 
     def __init__(self) -> None:
         self.headers: dict[str, str] = {}
         self.chunks: list[bytes] = []
-        self.headers_done = self.done = self.keep_alive = False
+        self.headers_done = self.done = self.keep_alive = self.started = False
         self.parser: httptools.HttpResponseParser | None = httptools.HttpResponseParser(self)
 
     def on_header(self, name: bytes, value: bytes) -> None:
@@ -53,19 +58,22 @@ class Connection:
     def __init__(self, host: str, port: int, *, timeout: float, tls: ssl.SSLContext | None = None) -> None:
         self.host, self.port, self.timeout, self.tls = host, port, timeout, tls
         self._sock: socket.socket | None = None
+        self._reused = False
         name = f"[{host}]" if ":" in host else host
         self._host_header = name if port == (443 if tls else 80) else f"{name}:{port}"
 
     def post(self, path: str, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, str], bytes]:
-        """Send one POST and read its answer: (status, headers, body). Network failures raise OSError or
-        http.client.HTTPException, and the connection is closed, so the next call starts afresh."""
+        """Send one POST and read its answer: (status, headers, body). Network failures raise OSError
+        (Unanswered when the request surely did nothing) or http.client.HTTPException, and the connection
+        is closed, so the next call starts afresh."""
         sock = self._open()
+        reused = self._reused
         head = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
         request = (f"POST {path} HTTP/1.1\r\nHost: {self._host_header}\r\n{head}Content-Length: {len(body)}\r\n\r\n"
                    .encode("latin-1") + body)
+        answer = _Answer()
         try:
             sock.sendall(request)
-            answer = _Answer()
             while not answer.done:
                 data = sock.recv(READ_SIZE)
                 if not data:
@@ -73,11 +81,17 @@ class Connection:
                         break
                     raise http.client.RemoteDisconnected("the server closed the connection before answering")
                 answer.parser.feed_data(data)
+                answer.started = True
             status = answer.parser.get_status_code()
             answer.parser = None  # the parser holds the answer: no cycle left for the garbage collector
         except httptools.HttpParserError as exc:
             self.close()
             raise http.client.HTTPException(f"unreadable HTTP answer: {exc}") from exc
+        except (ConnectionResetError, BrokenPipeError, http.client.RemoteDisconnected) as exc:
+            self.close()
+            if reused and not answer.started:  # the server had closed it as we reused it
+                raise Unanswered(f"the kept-alive connection was closed before any answer ({exc})") from exc
+            raise
         except BaseException:
             self.close()
             raise
@@ -91,10 +105,15 @@ class Connection:
             self._sock = None
 
     def _open(self) -> socket.socket:
+        """The kept-alive socket (`_reused` True), or a new one; Unanswered when none can be made."""
         if self._sock is not None and select.select([self._sock], [], [], 0)[0]:
             self.close()  # readable while idle: the server closed it (an idle timeout); start a new one
+        self._reused = self._sock is not None
         if self._sock is None:
-            sock = socket.create_connection((self.host, self.port), timeout=self.timeout)
+            try:
+                sock = socket.create_connection((self.host, self.port), timeout=self.timeout)
+            except OSError as exc:
+                raise Unanswered(f"cannot connect to {self.host}:{self.port} ({exc})") from exc
             # The request is one write; without this, Nagle's algorithm can still hold a large one back.
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             if self.tls is not None:

@@ -17,6 +17,7 @@ from bot.app import build_app
 from bot.config import Settings
 from bot.dispatcher import Dispatcher
 from bot.onboarding import checklist
+from bot.pacing import ChannelPacer
 from bot.plan_messages import PLAN_KINDS
 from bot.plans import pause_for_lost_token
 from bot.presentation.triage import QuestionnaireModal
@@ -46,7 +47,8 @@ def open_dispatcher(settings: Settings) -> Dispatcher:
     """The database, migrated, and a dispatcher for it (what `fitbot dispatch` needs, and `serve` too)."""
     upgrade(settings.database_url)
     return Dispatcher(Database(settings.database_url), delivery_client(settings), kinds=PLAN_KINDS,
-                      on_workspace_gone=pause_for_lost_token)
+                      on_workspace_gone=pause_for_lost_token,
+                      pacer=ChannelPacer(settings.channel_rate) if settings.channel_rate else None)
 
 
 def build_services(settings: Settings, after_ack: Executor) -> Services:

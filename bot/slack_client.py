@@ -13,8 +13,8 @@ from slack_sdk import WebClient
 from slack_sdk.web import SlackResponse
 
 from bot.config import Settings
-from bot.http_connection import Connection
-from bot.slack_errors import TRANSPORT_ERRORS, retry_after_seconds_of
+from bot.http_connection import Connection, Unanswered
+from bot.slack_errors import retry_after_seconds_of
 
 REQUEST_TIMEOUT = 10
 # A user is waiting (and a trigger_id dies after 3 s): a rate limit asking for longer is answered at once.
@@ -33,8 +33,10 @@ class KeepAliveWebClient(WebClient):
     as the same SlackResponse (raising the same SlackApiError) slack_sdk returns. Files, `data=` bodies and proxies take
     slack_sdk's own path.
 
-    `retries` failed attempts are tried again (429 after Retry-After, 5xx, network errors): 1 for
-    calls a user waits on, 0 for the dispatcher, which reschedules a row instead of sleeping on it.
+    `retries` failed attempts are tried again (429 after Retry-After, 5xx, and a request that never
+    reached Slack): 1 for calls a user waits on, 0 for the dispatcher, which reschedules a row instead
+    of sleeping on it. A request that may have reached Slack (a timeout) is never sent again: a second
+    views.open would fail on its used trigger_id after the first had opened the modal.
     """
 
     def __init__(self, *, token: str, base_url: str, timeout: int = REQUEST_TIMEOUT, retries: int = 0,
@@ -61,7 +63,7 @@ class KeepAliveWebClient(WebClient):
         while True:
             try:
                 status, reply_headers, raw = self._post(path, body, content_type)
-            except TRANSPORT_ERRORS:
+            except Unanswered:  # nothing happened: safe to send again (a timeout, say, is not)
                 if attempt >= self.retries:
                     raise
                 attempt += 1
@@ -116,7 +118,7 @@ def _parse(raw: bytes) -> dict[str, Any]:
 
 
 def interactive_client(settings: Settings) -> WebClient:
-    """For calls made while a user waits (views.open, views.update): one retry on 429, 5xx and network errors."""
+    """For calls made while a user waits (views.open, views.update): one retry on 429, 5xx and unsent requests."""
     return KeepAliveWebClient(token=settings.bot_token, base_url=settings.api_url, retries=1,
                               max_wait=INTERACTIVE_MAX_WAIT)
 

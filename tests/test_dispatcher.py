@@ -12,6 +12,7 @@ from bot import dispatcher as dispatcher_module
 from bot.dispatcher import Dispatcher, backoff
 from bot.message_kinds import StoredMessage
 from bot.onboarding import checklist
+from bot.pacing import ChannelPacer
 from bot.plan_messages import PLAN_KINDS
 from bot.plans import PlanRequest, start_plan
 from bot.slack_client import KeepAliveWebClient
@@ -228,6 +229,20 @@ def test_a_row_that_fails_to_render_is_retried_and_the_rest_of_the_batch_goes_ou
     assert sorted(m["text"] for m in slack.messages()) == ["message 0", "message 2"]  # channels go in parallel
     broken = next(r for r in _rows(db) if r.payload["text"] == "message 1")
     assert (broken.status, broken.last_error) == ("pending", "could not render: ValueError('a bug in one message')")
+
+
+def test_a_busy_channel_is_paced_in_order_and_other_channels_are_not(db, slack):
+    _enqueue(db, "C1", "C1", "C1", "C1", "C1", "C2")
+    started = utcnow()
+    result = Dispatcher(db, _client(slack), pacer=ChannelPacer(1.0, burst=3)).run_pass()
+    assert (result.sent, result.retried, result.failed) == (4, 2, 0)
+    assert [m["text"] for m in slack.messages() if m["channel"] == "C1"] == ["message 0", "message 1", "message 2"]
+    assert [m["text"] for m in slack.messages() if m["channel"] == "C2"] == ["message 5"]
+    waiting = [r for r in _rows(db) if r.status == "pending"]
+    assert [r.payload["text"] for r in waiting] == ["message 3", "message 4"]
+    assert all((r.attempts, r.last_error) == (0, dispatcher_module.PACED) for r in waiting)
+    first, second = (r.due_at - started for r in waiting)
+    assert timedelta(seconds=0.5) < first < timedelta(seconds=2) and second - first == timedelta(seconds=1)
 
 
 class _Withdrawable(StoredMessage):

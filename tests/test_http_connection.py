@@ -9,11 +9,13 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.http_connection import Connection
+from bot.http_connection import Connection, Unanswered
+
+HANG = b""  # read the request and never answer
 
 
 class RawServer:
-    """Answers each request with the next scripted bytes; `None` closes the connection instead."""
+    """Answers each request with the next scripted bytes; `None` closes the connection instead, HANG waits."""
 
     def __init__(self, *answers: bytes | None) -> None:
         self.answers = list(answers)
@@ -35,6 +37,9 @@ class RawServer:
                     self.requests.append(request)
                     answer = self.answers.pop(0)
                     if answer is None:
+                        break
+                    if answer == HANG:
+                        threading.Event().wait(2)
                         break
                     conn.sendall(answer)
                     if b"Connection: close" in answer or (b"Content-Length" not in answer and b"chunked" not in answer):
@@ -59,9 +64,9 @@ class RawServer:
 def serve() -> Iterator:
     servers: list[RawServer] = []
 
-    def start(*answers: bytes | None) -> tuple[RawServer, Connection]:
+    def start(*answers: bytes | None, timeout: float = 5) -> tuple[RawServer, Connection]:
         servers.append(RawServer(*answers))
-        return servers[-1], Connection("127.0.0.1", servers[-1].port, timeout=5)
+        return servers[-1], Connection("127.0.0.1", servers[-1].port, timeout=timeout)
 
     yield start
     for server in servers:
@@ -123,3 +128,27 @@ def test_a_garbage_answer_is_an_http_error_and_the_connection_is_dropped(serve) 
     assert conn.post("/api/x", {}, b"")[2] == OK
     assert server.connections == 2
 
+
+
+def test_a_kept_alive_connection_closed_under_a_request_is_unanswered_and_safe_to_send_again(serve) -> None:
+    server, conn = serve(sized(OK), None, sized(OK))
+    conn.post("/api/x", {}, b"")
+    with pytest.raises(Unanswered):  # the server closed the connection as it was reused
+        conn.post("/api/x", {}, b"")
+    assert conn.post("/api/x", {}, b"")[2] == OK
+    assert server.connections == 2
+
+
+def test_no_server_is_unanswered() -> None:
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    listener.close()
+    with pytest.raises(Unanswered, match=rf"cannot connect to 127\.0\.0\.1:{port} "):
+        Connection("127.0.0.1", port, timeout=1).post("/api/x", {}, b"")
+
+
+def test_a_request_that_times_out_may_have_been_acted_on(serve) -> None:
+    _, conn = serve(HANG, timeout=0.3)
+    with pytest.raises(TimeoutError) as info:
+        conn.post("/api/x", {}, b"")
+    assert not isinstance(info.value, Unanswered)

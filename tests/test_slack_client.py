@@ -10,7 +10,7 @@ import pytest
 from slack_sdk.errors import SlackApiError
 
 from bot.config import Settings
-from bot.slack_client import delivery_client, interactive_client
+from bot.slack_client import KeepAliveWebClient, delivery_client, interactive_client
 from tests.support.fake_slack import FakeSlack, Reply
 
 SETTINGS = Settings(bot_token="xoxb-test", signing_secret="s", app_token=None, api_url="", database_url="sqlite://",
@@ -87,5 +87,14 @@ def test_interactive_client_retries_once_on_429_and_5xx(fake: FakeSlack) -> None
 
 def test_unreachable_slack_is_a_connection_error() -> None:
     client = delivery_client(replace(SETTINGS, api_url="http://127.0.0.1:9/api/"))
-    with pytest.raises(ConnectionRefusedError):
+    with pytest.raises(ConnectionError, match=r"cannot connect to 127\.0\.0\.1:9 "):
         client.auth_test()
+
+
+def test_a_call_that_timed_out_is_not_sent_again(fake: FakeSlack) -> None:
+    """A second views.open would find its trigger_id used by the first, which may have opened the modal."""
+    client = KeepAliveWebClient(token="xoxb-test", base_url=fake.url, retries=1, timeout=0.5)
+    fake.script("views.open", Reply(delay=1.0))
+    with pytest.raises(TimeoutError):
+        client.views_open(trigger_id="1.2.x", view={"type": "modal"})
+    assert len(fake.calls("views.open")) == 1

@@ -31,6 +31,9 @@ class FitbotProcess:
             "DATABASE_URL": database_url,
             "PORT": "0",
             "LOG_LEVEL": "INFO",
+            # Plans in these tests send a dozen nudges to one channel at once; the fake has no rate limit
+            # to respect, and pacing is covered by tests/test_dispatcher.py and tests/unit/test_pacing.py.
+            "SLACK_CHANNEL_RATE": "0",
             **(extra_env or {}),
         }
         self.workdir = workdir

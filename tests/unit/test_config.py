@@ -7,17 +7,30 @@ VALID = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s3cret"}
 
 def test_defaults():
     s = parse_settings(VALID)
-    assert (s.api_url, s.database_url, s.port, s.log_level, s.socket_mode) == (
-        "https://slack.com/api/", "sqlite:///fitbot.db", 3000, "INFO", False)
+    assert (s.api_url, s.database_url, s.port, s.log_level, s.socket_mode, s.channel_rate) == (
+        "https://slack.com/api/", "sqlite:///fitbot.db", 3000, "INFO", False, 1.0)
 
 
 def test_every_problem_on_its_own_line():
     with pytest.raises(SettingsError) as info:
         parse_settings({"SLACK_BOT_TOKEN": "xoxp-user", "PORT": "http", "LOG_LEVEL": "loud",
-                        "SLACK_API_URL": "slack.com", "DATABASE_URL": "mysql://x"})
+                        "SLACK_API_URL": "slack.com", "DATABASE_URL": "mysql://x", "SLACK_CHANNEL_RATE": "fast"})
     names = [p.split(":")[0] for p in info.value.problems]
     assert names == ["SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_API_URL", "DATABASE_URL", "PORT",
-                     "LOG_LEVEL"]
+                     "LOG_LEVEL", "SLACK_CHANNEL_RATE"]
+
+
+@pytest.mark.parametrize(("text", "rate"), [("0", 0.0), ("0.5", 0.5), ("2", 2.0)])
+def test_channel_rate_takes_a_number_and_zero_turns_pacing_off(text, rate):
+    assert parse_settings({**VALID, "SLACK_CHANNEL_RATE": text}).channel_rate == rate
+
+
+@pytest.mark.parametrize("text", ["-1", "1000", "nan", "inf"])
+def test_channel_rate_out_of_range_is_refused(text):
+    with pytest.raises(SettingsError) as info:
+        parse_settings({**VALID, "SLACK_CHANNEL_RATE": text})
+    assert info.value.problems == [f"SLACK_CHANNEL_RATE: {text!r} is not a number of messages a second per channel "
+                                   "(0 to 100; 0 turns pacing off)."]
 
 
 def test_missing_tokens_say_where_to_get_them():
