@@ -1,9 +1,9 @@
 """Sends due outbox rows to Slack, retrying with backoff and recording what happened.
 
-Outcomes per row: sent (with the message ts, so it can be edited later), rescheduled (429 honours
-Retry-After and holds that channel's other rows for the rest of the pass; 5xx, Slack's transient
-errors and network failures back off exponentially), or failed with Slack's error after
-MAX_ATTEMPTS or on an error retrying cannot fix.
+Outcomes per row: sent (with the message ts, so it can be edited later), rescheduled (a channel past
+its pace waits its turn; 429 honours Retry-After and holds that channel's other rows for the rest of
+the pass; 5xx, Slack's transient errors and network failures back off exponentially), or failed with
+Slack's error after MAX_ATTEMPTS or on an error retrying cannot fix.
 """
 
 from __future__ import annotations
@@ -227,7 +227,8 @@ class Dispatcher:
                 self._drop_for_workspace(row, gone, result)
             elif held:
                 self._retry_later(row, held, result)
-            elif self.pacer is not None and (wait := self.pacer.wait(row.channel_id)):
+            elif self.pacer is not None and isinstance(call := calls[row.id], SlackCall) and (
+                    wait := self.pacer.wait(call.channel)):
                 self._pace(rows[index:], wait, result)
                 return
             else:
