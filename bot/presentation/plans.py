@@ -125,8 +125,12 @@ def engineer_ref(plan: Plan) -> str:
 
 
 def owner_ref(plan: Plan, role: str) -> str:
+    """Who to mention for an item. An engineer who isn't in Slack yet can't be mentioned, so the manager
+    is, to pass it on: a nudge must always reach somebody."""
     if role == "engineer":
-        return engineer_ref(plan)
+        if plan.engineer_user_id:
+            return engineer_ref(plan)
+        return f"<@{plan.manager_user_id}> (for {engineer_ref(plan)}, who isn't in Slack yet)"
     user = {"manager": plan.manager_user_id, "buddy": plan.buddy_user_id or plan.manager_user_id,
             "firm": plan.created_by}[role]
     return f"<@{user}>"

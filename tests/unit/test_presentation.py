@@ -1,14 +1,15 @@
 import json
-from datetime import date
+from datetime import UTC, date, datetime
 
 from slack_sdk.models.blocks import ActionsBlock, ButtonElement, Option, StaticSelectElement
 
 from bot.presentation.ids import ITEM_DONE_ACTION_ID, ITEM_NA_ACTION_ID, ITEM_SNOOZE_ACTION_ID
 from bot.presentation.mrkdwn import escape, truncate
-from bot.presentation.plans import item_buttons
+from bot.presentation.plans import item_buttons, nudge_message
 from bot.presentation.triage import QuestionnaireModal, parse_submission, recommendation_message
 from bot.triage import questionnaire
 from bot.triage.engine import recommend
+from storage.models import Plan, PlanItem
 
 Q = questionnaire.load()
 
@@ -82,3 +83,13 @@ def test_nudge_buttons_are_the_block_slack_sdk_builds_and_checks():
         ButtonElement(text="Not applicable", action_id=ITEM_NA_ACTION_ID, value="4711"),
     ])
     assert item_buttons(4711) == built.to_dict()
+
+
+def test_a_nudge_for_an_engineer_not_in_slack_yet_mentions_the_manager():
+    plan = Plan(id=1, engineer_user_id=None, engineer_name="Luis <!here>", manager_user_id="U0MGR",
+                buddy_user_id=None, created_by="U0LEAD", channel_id="C1", timezone="America/Chicago")
+    item = PlanItem(id=7, plan_id=1, phase_title="Day 1", owner_role="engineer", text="Say hello to {manager}.")
+    line = nudge_message(plan, item, due_at=datetime(2026, 11, 2, 15, tzinfo=UTC), late=False)[
+        "blocks"][0]["text"]["text"]
+    assert line.startswith("<@U0MGR> (for Luis &lt;!here&gt;, who isn't in Slack yet), onboarding for Luis "
+                           "&lt;!here&gt;: *Day 1*")
