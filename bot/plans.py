@@ -316,8 +316,7 @@ def change_plan(db: Database, workspace: Workspace, plan_id: int, user_id: str, 
         if action == "pause":
             if plan.status == plans.PAUSED:
                 return Changed(message="The plan is already paused.")
-            plans.set_status(session, plan, plans.PAUSED, f"paused by {user_id}")
-            outbox.cancel_pending(session, workspace, subject_prefix=subject, reason=f"plan paused by {user_id}")
+            _pause(session, workspace, plan, f"paused by {user_id}", cancelled=f"plan paused by {user_id}")
             return Changed(message="Plan paused: no nudges until you resume it.")
         if action == "cancel":
             plans.set_status(session, plan, plans.CANCELLED, f"cancelled by {user_id}")
@@ -355,8 +354,7 @@ def pause_for_channel_problem(session: Session, workspace: Workspace, plan_id: i
     plan = plans.get_plan(session, workspace, plan_id, lock=True)
     if plan is None or plan.status != plans.ACTIVE:
         return
-    plans.set_status(session, plan, plans.PAUSED, f"channel problem: {error}")
-    outbox.cancel_pending(session, workspace, subject_prefix=plan_subject(plan.id), reason=f"plan paused: {error}")
+    _pause(session, workspace, plan, f"channel problem: {error}", cancelled=f"plan paused: {error}")
     outbox.enqueue(session, workspace, dedupe_key=f"plan:{plan.id}:notice:{uuid.uuid4().hex}", kind=NOTICE,
                    channel_id=plan.created_by,
                    payload=notice_message(channel_problem_notice(plan.channel_id, error)))
@@ -367,6 +365,11 @@ def pause_for_lost_token(session: Session, team_id: str, error: str) -> None:
     active plan, so its rows wait (cancelled, not failed) until fitbot is back and someone resumes it.
     Nobody can be told: nothing can be posted to that workspace any more."""
     workspace = Workspace(team_id)
-    for plan in plans.plans_in(session, workspace, plans.ACTIVE, lock=True):
-        plans.set_status(session, plan, plans.PAUSED, f"Slack refused fitbot's token: {error}")
-        outbox.cancel_pending(session, workspace, subject_prefix=plan_subject(plan.id), reason=f"plan paused: {error}")
+    for plan in plans.locked_plans_in(session, workspace, plans.ACTIVE):
+        _pause(session, workspace, plan, f"Slack refused fitbot's token: {error}", cancelled=f"plan paused: {error}")
+
+
+def _pause(session: Session, workspace: Workspace, plan: Plan, reason: str, *, cancelled: str) -> None:
+    """Paused, with what it would still send cancelled (not failed), so that resuming queues it again."""
+    plans.set_status(session, plan, plans.PAUSED, reason)
+    outbox.cancel_pending(session, workspace, subject_prefix=plan_subject(plan.id), reason=cancelled)

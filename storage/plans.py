@@ -102,9 +102,10 @@ def _record_sent_statement(columns: tuple[str, ...]) -> Update:
     return update(table).where(table.c.id == bindparam("item")).values({c: bindparam(f"new_{c}") for c in columns})
 
 
-def plans_in(session: Session, workspace: Workspace, status: str, *, lock: bool = False) -> list[Plan]:
-    query = select(Plan).where(Plan.team_id == workspace.team_id, Plan.status == status).order_by(Plan.id)
-    return list(session.scalars(query.with_for_update() if lock else query))
+def locked_plans_in(session: Session, workspace: Workspace, status: str) -> list[Plan]:
+    """The workspace's plans in `status`, locked for the rest of the transaction."""
+    return list(session.scalars(select(Plan).where(Plan.team_id == workspace.team_id, Plan.status == status)
+                                .order_by(Plan.id).with_for_update()))
 
 
 def set_status(session: Session, plan: Plan, status: str, reason: str | None = None) -> None:
