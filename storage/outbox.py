@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from storage.models import OutboxMessage, utcnow
 from storage.triages import Workspace
-from storage.upsert import Executor, conflict_insert, is_postgres
+from storage.upsert import Executor, among, conflict_insert, is_postgres
 
 PENDING, SENDING, SENT, FAILED, CANCELLED = "pending", "sending", "sent", "failed", "cancelled"
 
@@ -118,7 +118,7 @@ def claim(
         return []
     rows = session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.id.in_(chosen), _claimable(now))
+        .where(among(session, OutboxMessage.id, chosen), _claimable(now))
         .values(status=SENDING, lease_until=utcnow() + lease, claimed_by=owner, attempts=OutboxMessage.attempts + 1)
         .returning(OutboxMessage.id, OutboxMessage.team_id, OutboxMessage.kind, OutboxMessage.channel_id,
                    OutboxMessage.payload, OutboxMessage.fallback_user_id, OutboxMessage.attempts,

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from storage.models import Plan, PlanItem, utcnow
 from storage.triages import Workspace
-from storage.upsert import insert_unless_exists
+from storage.upsert import among, insert_unless_exists
 from storage.writes import Write
 
 Model = TypeVar("Model", Plan, PlanItem)
@@ -51,9 +51,10 @@ def preload(session: Session, refs: Iterable[tuple[str, int, int | None]]) -> No
     refs = list(refs)
     teams = {team for team, _, _ in refs}
     loaded = list(session.scalars(select(Plan).where(Plan.team_id.in_(teams),
-                                                     Plan.id.in_({plan for _, plan, _ in refs}))))
+                                                     among(session, Plan.id, {plan for _, plan, _ in refs}))))
     if item_ids := {item for _, _, item in refs if item is not None}:
-        loaded += session.scalars(select(PlanItem).where(PlanItem.team_id.in_(teams), PlanItem.id.in_(item_ids)))
+        loaded += session.scalars(select(PlanItem).where(PlanItem.team_id.in_(teams),
+                                                         among(session, PlanItem.id, item_ids)))
     session.info.setdefault("preloaded", []).extend(loaded)
 
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Connection, Table
+from sqlalchemy import ColumnElement, Connection, Integer, Table, any_, bindparam
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -26,3 +27,12 @@ def insert_unless_exists(session: Session, table: Table, values: dict[str, Any],
     """Insert a row and return its id, or None when a row with the same `conflict` columns exists."""
     stmt = conflict_insert(session, table).values(**values).on_conflict_do_nothing(index_elements=conflict)
     return session.execute(stmt.returning(table.c.id)).scalar_one_or_none()
+
+
+def among(executor: Executor, column: Any, values: Iterable[int]) -> ColumnElement[bool]:
+    """`column IN values`, as one array parameter on PostgreSQL: the SQL text is the same whatever the
+    number of values, so the driver's and the server's statement caches keep hitting."""
+    values = list(values)
+    if is_postgres(executor):
+        return column == any_(bindparam(None, values, type_=postgresql.ARRAY(Integer)))
+    return column.in_(values)
