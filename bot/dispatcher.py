@@ -227,8 +227,8 @@ class Dispatcher:
                 self._drop_for_workspace(row, gone, result)
             elif held:
                 self._retry_later(row, held, result)
-            elif self.pacer is not None and isinstance(call := calls[row.id], SlackCall) and (
-                    wait := self.pacer.wait(call.channel)):
+            elif self.pacer is not None and isinstance(call := calls[row.id], SlackCall) and call.method == POST and (
+                    wait := self.pacer.wait(call.channel)):  # Slack's per-channel limit is on posting, not edits
                 self._pace(rows[index:], wait, result)
                 return
             else:

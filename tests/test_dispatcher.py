@@ -10,7 +10,7 @@ from sqlalchemy import event, select
 
 from bot import dispatcher as dispatcher_module
 from bot.dispatcher import Dispatcher, backoff
-from bot.message_kinds import StoredMessage
+from bot.message_kinds import UPDATE, SlackCall, StoredMessage
 from bot.onboarding import checklist
 from bot.pacing import ChannelPacer
 from bot.plan_messages import PLAN_KINDS
@@ -243,6 +243,21 @@ def test_a_busy_channel_is_paced_in_order_and_other_channels_are_not(db, slack):
     assert all((r.attempts, r.last_error) == (0, dispatcher_module.PACED) for r in waiting)
     first, second = (r.due_at - started for r in waiting)
     assert timedelta(seconds=0.5) < first < timedelta(seconds=2) and second - first == timedelta(seconds=1)
+
+
+class _Edit(StoredMessage):
+    def render(self, session, row):
+        return SlackCall(UPDATE, {"channel": row.channel_id, "ts": "1.000001", "text": row.payload["text"]})
+
+
+def test_edits_are_not_paced(db, slack):
+    """Slack's per-channel limit is on posting: a burst of edits (clicks on nudges) goes out at once."""
+    _enqueue(db, "C1", "C1", "C1", "C1", "C1")
+    with db.unit_of_work() as s:
+        s.execute(OutboxMessage.__table__.update().values(kind="edit"))
+    result = Dispatcher(db, _client(slack), kinds={"edit": _Edit()}, pacer=ChannelPacer(1.0, burst=3)).run_pass()
+    assert (result.sent, result.retried) == (5, 0)
+    assert len(slack.calls("chat.update")) == 5
 
 
 class _Withdrawable(StoredMessage):
