@@ -153,8 +153,9 @@ def nudge_message(plan: Plan, item: PlanItem, *, due_at: datetime, late: bool) -
     owner = owner_ref(plan, item.owner_role)
     lines = [f"{owner}, onboarding for {engineer_ref(plan)}: *{item.phase_title}*", item_text(plan, item)]
     blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": truncate("\n".join(lines), SECTION_LIMIT)}}]
-    if late:
-        blocks.append(_context(f":hourglass: This reminder is late: it was due {_local(due_at, plan)}.").to_dict())
+    if late:  # a plain dict, like the buttons below: slack_sdk would validate it again on every nudge
+        note = f":hourglass: This reminder is late: it was due {_local(due_at, plan)}."
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": note}]})
     blocks.append(item_buttons(item.id))
     text = truncate(f"Onboarding ({item.phase_title}): {item_text(plan, item)}", 3000)
     return {"text": text, "blocks": blocks}

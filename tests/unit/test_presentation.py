@@ -1,7 +1,15 @@
 import json
 from datetime import UTC, date, datetime
 
-from slack_sdk.models.blocks import ActionsBlock, ButtonElement, Option, StaticSelectElement
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    ButtonElement,
+    ContextBlock,
+    MarkdownTextObject,
+    Option,
+    SectionBlock,
+    StaticSelectElement,
+)
 
 from bot.presentation.ids import ITEM_DONE_ACTION_ID, ITEM_NA_ACTION_ID, ITEM_SNOOZE_ACTION_ID
 from bot.presentation.mrkdwn import escape, truncate
@@ -93,3 +101,16 @@ def test_a_nudge_for_an_engineer_not_in_slack_yet_mentions_the_manager():
         "blocks"][0]["text"]["text"]
     assert line.startswith("<@U0MGR> (for Luis &lt;!here&gt;, who isn't in Slack yet), onboarding for Luis "
                            "&lt;!here&gt;: *Day 1*")
+
+
+def test_a_late_nudge_is_the_blocks_slack_sdk_builds_and_checks():
+    plan = Plan(id=1, engineer_user_id="U0ENG", engineer_name=None, manager_user_id="U0MGR", buddy_user_id=None,
+                created_by="U0LEAD", channel_id="C1", timezone="America/Chicago")
+    item = PlanItem(id=7, plan_id=1, phase_title="Day 1", owner_role="manager", text="Introduce {engineer}.")
+    blocks = nudge_message(plan, item, due_at=datetime(2026, 11, 2, 15, tzinfo=UTC), late=True)["blocks"]
+    section = "<@U0MGR>, onboarding for <@U0ENG>: *Day 1*\nIntroduce <@U0ENG>."
+    late = ":hourglass: This reminder is late: it was due Mon 02 Nov."
+    built = [SectionBlock(text=MarkdownTextObject(text=section)),
+             ContextBlock(elements=[MarkdownTextObject(text=late)]),
+             ActionsBlock.parse(item_buttons(7))]
+    assert blocks == [b.to_dict() for b in built]
