@@ -227,8 +227,7 @@ class Dispatcher:
                 self._drop_for_workspace(row, gone, result)
             elif held:
                 self._retry_later(row, held, result)
-            elif self.pacer is not None and isinstance(call := calls[row.id], SlackCall) and call.method == POST and (
-                    wait := self.pacer.wait(call.channel)):  # Slack's per-channel limit is on posting, not edits
+            elif wait := self._turn(calls[row.id]):
                 self._pace(rows[index:], wait, result)
                 return
             else:
@@ -321,6 +320,13 @@ class Dispatcher:
                     d.result.count("sent")
         finally:
             self._recording.release()
+
+    def _turn(self, call: Rendered) -> float:
+        """Seconds until the call's channel may take another post: 0 when it may now, or when the call is
+        no post (Slack's per-channel limit is on posting, not on edits) or nothing is paced."""
+        if self.pacer is None or not isinstance(call, SlackCall) or call.method != POST:
+            return 0.0
+        return self.pacer.wait(call.channel)
 
     def _pace(self, rows: list[outbox.Claimed], wait: float, result: PassResult) -> None:
         """The channel has had its share for now: its remaining rows wait their turns, a pacer interval

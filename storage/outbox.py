@@ -107,7 +107,7 @@ def claim(
     def pick(condition, count: int) -> list[int]:
         query = select(OutboxMessage.id).where(condition).order_by(OutboxMessage.due_at).limit(count)
         if ids is not None:
-            query = query.where(OutboxMessage.id.in_(list(ids)))
+            query = query.where(among(session, OutboxMessage.id, ids))
         if postgres:
             query = query.with_for_update(skip_locked=True)
         return list(session.scalars(query))
