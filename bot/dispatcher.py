@@ -48,9 +48,10 @@ FRESH_FOR = 2.0
 # and one slow channel must not hold up the others.
 SENDERS = 8
 MAX_ATTEMPTS = 10
-# Sent rows are recorded once this many are waiting, and at the end of each batch: one commit per group
-# instead of per row. A crash can send that many (plus those in flight) a second time.
-RECORD_GROUP = SENDERS
+# Sent rows are recorded together (one commit per group, not per row): once the oldest has waited this
+# long, and at the end of each batch. A hard crash sends again what Slack took in that time (plus the rows
+# in flight): with Slack's real latency a few rows; when it answers at once, at most the batch.
+RECORD_AFTER = 0.05
 MAX_BACKOFF = timedelta(minutes=10)
 # The bot cannot post there; the row's kind decides what to do instead (DM the requester, pause a plan).
 UNREACHABLE_CHANNEL = {"not_in_channel", "channel_not_found", "is_archived", "restricted_action"}
@@ -121,6 +122,7 @@ class Dispatcher:
         self._stopping = threading.Event()
         self._senders = ThreadPoolExecutor(max_workers=SENDERS, thread_name_prefix="dispatch")
         self._unrecorded: list[_Delivered] = []
+        self._unrecorded_since = 0.0  # when the oldest of them was delivered (time.monotonic)
         self._unrecorded_lock = threading.Lock()
         self._recording = threading.Lock()
 
@@ -231,6 +233,7 @@ class Dispatcher:
                 self._pace(rows[index:], wait, result)
                 return
             else:
+                self._record_if_due()  # before a call that may take seconds
                 retry = self._deliver(row, calls[row.id], result)
                 if retry is not None and retry.rate_limited:
                     with result.lock:
@@ -285,9 +288,13 @@ class Dispatcher:
 
     def _to_record(self, delivered: _Delivered) -> None:
         with self._unrecorded_lock:
+            if not self._unrecorded:
+                self._unrecorded_since = time.monotonic()
             self._unrecorded.append(delivered)
-            enough = len(self._unrecorded) >= RECORD_GROUP
-        if enough:
+        self._record_if_due()
+
+    def _record_if_due(self) -> None:
+        if self._unrecorded and time.monotonic() - self._unrecorded_since >= RECORD_AFTER:
             self._record(wait=False)
 
     def _record(self, *, wait: bool) -> None:

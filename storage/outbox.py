@@ -8,18 +8,19 @@ dispatcher that dies mid-send leaves its rows 'sending'; once the lease passes t
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Integer, String, and_, bindparam, exists, func, or_, select, update
+from sqlalchemy import Integer, Select, String, Update, and_, any_, bindparam, exists, func, or_, select, text, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from storage.models import OutboxMessage, utcnow
 from storage.triages import Workspace
-from storage.upsert import Executor, among, conflict_insert, is_postgres
+from storage.upsert import Executor, is_postgres
 
 PENDING, SENDING, SENT, FAILED, CANCELLED = "pending", "sending", "sent", "failed", "cancelled"
 
@@ -55,36 +56,24 @@ def enqueue(
     rescheduling cancels a plan's pending rows and queues them again, often unchanged.
     """
     now = utcnow()
-    values = {
-        "team_id": workspace.team_id,
-        "enterprise_id": workspace.enterprise_id,
-        "dedupe_key": dedupe_key,
-        "kind": kind,
-        "channel_id": channel_id,
-        "payload": dict(payload),
-        "fallback_user_id": fallback_user_id,
-        "subject": subject,
-        "status": PENDING,
-        "due_at": due_at or now,
-        "attempts": 0,
-        "created_at": now,
-    }
-    table = OutboxMessage.__table__
-    stmt = conflict_insert(session, table).values(**values)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["team_id", "dedupe_key"],
-        set_={"status": PENDING, "due_at": stmt.excluded.due_at, "payload": stmt.excluded.payload,
-              "channel_id": stmt.excluded.channel_id, "attempts": 0, "last_error": None},
-        where=table.c.status == CANCELLED,
-    ).returning(table.c.id)
-    return session.execute(stmt).scalar_one_or_none()
+    return session.execute(_ENQUEUE, {
+        "team_id": workspace.team_id, "enterprise_id": workspace.enterprise_id, "dedupe_key": dedupe_key,
+        "kind": kind, "channel_id": channel_id, "payload": dict(payload), "fallback_user_id": fallback_user_id,
+        "subject": subject, "due_at": due_at or now, "created_at": now,
+    }).scalar_one_or_none()
 
 
-def _claimable(now: datetime):
-    return or_(
-        and_(OutboxMessage.status == PENDING, OutboxMessage.due_at <= now),
-        and_(OutboxMessage.status == SENDING, OutboxMessage.lease_until < now),
-    )
+# Plain SQL, the same on SQLite and PostgreSQL: a plan queues dozens of rows at once, and SQLAlchemy does
+# not cache the compiled form of its dialects' INSERT … ON CONFLICT, whose compiling cost more than running it.
+_ENQUEUE = text(
+    "INSERT INTO outbox (team_id, enterprise_id, dedupe_key, kind, channel_id, payload, fallback_user_id, subject,"
+    " status, due_at, attempts, created_at) VALUES (:team_id, :enterprise_id, :dedupe_key, :kind, :channel_id,"
+    f" :payload, :fallback_user_id, :subject, '{PENDING}', :due_at, 0, :created_at)"
+    f" ON CONFLICT (team_id, dedupe_key) DO UPDATE SET status = '{PENDING}', due_at = excluded.due_at,"
+    " payload = excluded.payload, channel_id = excluded.channel_id, attempts = 0, last_error = NULL"
+    f" WHERE outbox.status = '{CANCELLED}' RETURNING id"
+).bindparams(*(bindparam(name, type_=OutboxMessage.__table__.c[name].type) for name in ("payload", "due_at",
+                                                                                        "created_at")))
 
 
 def claim(
@@ -101,30 +90,49 @@ def claim(
     Expired leases and due pending rows are looked up separately: each is then a plain scan of
     ix_outbox_claimable in due order, where one OR query made the database read and sort every due row.
     """
-    now = due_by or utcnow()
-    postgres = is_postgres(session)
-
-    def pick(condition, count: int) -> list[int]:
-        query = select(OutboxMessage.id).where(condition).order_by(OutboxMessage.due_at).limit(count)
-        if ids is not None:
-            query = query.where(among(session, OutboxMessage.id, ids))
-        if postgres:
-            query = query.with_for_update(skip_locked=True)
-        return list(session.scalars(query))
-
-    chosen = pick(and_(OutboxMessage.status == SENDING, OutboxMessage.lease_until < now), limit)
-    chosen += pick(and_(OutboxMessage.status == PENDING, OutboxMessage.due_at <= now), limit - len(chosen))
+    postgres, only = is_postgres(session), None if ids is None else list(ids)
+    params = {"now": due_by or utcnow(), **({} if only is None else {"ids": only})}
+    chosen = list(session.scalars(_pick(SENDING, postgres, only is not None), {**params, "n": limit}))
+    chosen += session.scalars(_pick(PENDING, postgres, only is not None), {**params, "n": limit - len(chosen)})
     if not chosen:
         return []
-    rows = session.execute(
-        update(OutboxMessage)
-        .where(among(session, OutboxMessage.id, chosen), _claimable(now))
-        .values(status=SENDING, lease_until=utcnow() + lease, claimed_by=owner, attempts=OutboxMessage.attempts + 1)
-        .returning(OutboxMessage.id, OutboxMessage.team_id, OutboxMessage.kind, OutboxMessage.channel_id,
-                   OutboxMessage.payload, OutboxMessage.fallback_user_id, OutboxMessage.attempts,
-                   OutboxMessage.due_at, OutboxMessage.subject)
-    ).all()
+    rows = session.execute(_claim_statement(postgres), {"ids": chosen, "now": params["now"], "owner": owner,
+                                                        "lease_until": utcnow() + lease}).all()
     return sorted((Claimed(*row) for row in rows), key=lambda c: (c.due_at, c.id))
+
+
+# The claim's statements are built once per variant, so a tick only binds parameters: building them
+# cost the dispatcher as much as running them.
+def _ids_among(postgres: bool):
+    """`id` among the list parameter "ids": one array on PostgreSQL (see storage.upsert.among)."""
+    if postgres:
+        return _T.id == any_(bindparam("ids", type_=ARRAY(Integer)))
+    return _T.id.in_(bindparam("ids", expanding=True))
+
+
+def _claimable():
+    now = bindparam("now", type_=_T.due_at.type)
+    return or_(and_(_T.status == PENDING, _T.due_at <= now), and_(_T.status == SENDING, _T.lease_until < now))
+
+
+@functools.cache
+def _pick(status: str, postgres: bool, with_ids: bool) -> Select:
+    """Ids of up to "n" rows in `status` ready to claim ("sending" ones whose lease ended), in due order."""
+    now = bindparam("now", type_=_T.due_at.type)
+    ready = _T.lease_until < now if status == SENDING else _T.due_at <= now
+    query = select(_T.id).where(_T.status == status, ready).order_by(_T.due_at).limit(bindparam("n", type_=Integer))
+    if with_ids:
+        query = query.where(_ids_among(postgres))
+    return query.with_for_update(skip_locked=True) if postgres else query
+
+
+@functools.cache
+def _claim_statement(postgres: bool) -> Update:
+    return (update(OutboxMessage.__table__).where(_ids_among(postgres), _claimable())
+            .values(status=SENDING, lease_until=bindparam("lease_until", type_=_T.lease_until.type),
+                    claimed_by=bindparam("owner"), attempts=_T.attempts + 1)
+            .returning(_T.id, _T.team_id, _T.kind, _T.channel_id, _T.payload, _T.fallback_user_id, _T.attempts,
+                       _T.due_at, _T.subject))
 
 
 def release_all_claims(session: Executor) -> int:
