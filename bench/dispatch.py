@@ -307,7 +307,7 @@ def report(results: list[dict], baseline: dict, args: argparse.Namespace) -> int
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", choices=("sqlite", "postgres", "both"), default="both")
-    for option, default in (("rows", 100_000), ("due", 10_000), ("plans", 100), ("idle-passes", 50),
+    for option, default in (("rows", 100_000), ("due", 10_000), ("plans", 400), ("idle-passes", 50),
                             ("bare-calls", 3000), ("time-limit", 900)):
         parser.add_argument(f"--{option}", type=int, default=default, help=f"default {default}")
     parser.add_argument("--json", type=Path, help="also write the results to this file")

@@ -48,9 +48,10 @@ FRESH_FOR = 2.0
 # and one slow channel must not hold up the others.
 SENDERS = 8
 MAX_ATTEMPTS = 10
-# Sent rows are recorded together (one commit per group, not per row): once the oldest has waited this
-# long, and at the end of each batch. A hard crash sends again what Slack took in that time (plus the rows
-# in flight): with Slack's real latency a few rows; when it answers at once, at most the batch.
+# Sent rows are recorded together, one commit per group rather than per row: RECORD_AFTER seconds after
+# the first of a group was sent, or at the end of the batch if sooner. A hard crash sends again what Slack
+# took in that time (plus the rows in flight): with Slack's real latency a few rows; when it answers at
+# once, at most the batch.
 RECORD_AFTER = 0.05
 MAX_BACKOFF = timedelta(minutes=10)
 # The bot cannot post there; the row's kind decides what to do instead (DM the requester, pause a plan).
@@ -122,7 +123,7 @@ class Dispatcher:
         self._stopping = threading.Event()
         self._senders = ThreadPoolExecutor(max_workers=SENDERS, thread_name_prefix="dispatch")
         self._unrecorded: list[_Delivered] = []
-        self._unrecorded_since = 0.0  # when the oldest of them was delivered (time.monotonic)
+        self._record_timer: threading.Timer | None = None  # the waiting group's
         self._unrecorded_lock = threading.Lock()
         self._recording = threading.Lock()
 
@@ -172,7 +173,7 @@ class Dispatcher:
             for done in [self._senders.submit(self._deliver_channel, rows, calls, result, deadline)
                          for rows in channels.values()]:
                 done.result()
-        self._record(wait=True)
+        self._record()
 
     def _render(self, batch: list[outbox.Claimed]) -> dict[int, Rendered]:
         """Each row's call, rendered when its batch starts, from one read of the database for the batch.
@@ -233,7 +234,6 @@ class Dispatcher:
                 self._pace(rows[index:], wait, result)
                 return
             else:
-                self._record_if_due()  # before a call that may take seconds
                 retry = self._deliver(row, calls[row.id], result)
                 if retry is not None and retry.rate_limited:
                     with result.lock:
@@ -288,45 +288,54 @@ class Dispatcher:
 
     def _to_record(self, delivered: _Delivered) -> None:
         with self._unrecorded_lock:
-            if not self._unrecorded:
-                self._unrecorded_since = time.monotonic()
             self._unrecorded.append(delivered)
-        self._record_if_due()
+            if self._record_timer is None:  # a group starts: recorded in RECORD_AFTER, even if all senders wait
+                self._record_timer = threading.Timer(RECORD_AFTER, self._record_later)
+                self._record_timer.daemon = True
+                self._record_timer.start()
 
-    def _record_if_due(self) -> None:
-        if self._unrecorded and time.monotonic() - self._unrecorded_since >= RECORD_AFTER:
-            self._record(wait=False)
-
-    def _record(self, *, wait: bool) -> None:
+    def _record(self) -> None:
         """Record delivered rows, one transaction for all that are waiting (group commit).
 
-        One sender records at a time; meanwhile the others' rows pile up for the next transaction. A
-        sender that finds recording busy leaves its rows to the recorder or to the end of the batch
-        (`wait`). A crash before the commit sends those rows again once their lease ends, as a crash
-        between Slack's answer and any commit would.
+        One thread records at a time (a group's timer, or the end of a batch); rows delivered meanwhile
+        pile up for its next transaction. A crash before the commit sends those rows again once their
+        lease ends, as a crash between Slack's answer and any commit would.
         """
-        if not self._recording.acquire(blocking=wait):
-            return
-        try:
+        with self._recording:
             while True:
                 with self._unrecorded_lock:
                     group, self._unrecorded = self._unrecorded, []
+                    if self._record_timer is not None:  # recorded now: the group's timer has nothing left to do
+                        self._record_timer.cancel()
+                        self._record_timer = None
                 if not group:
                     return
-                sent = [d for d in group if d.channel is not None]
-                with self.db.transaction() as conn:
-                    if cancelled := {d.row.id: d.note for d in group if d.channel is None}:
-                        outbox.mark_cancelled(conn, self.owner, cancelled)
-                    if sent:
-                        held = outbox.mark_sent(conn, self.owner, [outbox.Delivered(d.row.id, d.channel, d.ts, d.note)
-                                                                   for d in sent])
-                        run_together(conn, [write for d in sent if d.row.id in held and not d.note
-                                            for write in self.kinds.get(d.row.kind, STORED).after_send(
-                                                d.row, d.channel, d.ts)])
-                for d in sent:
-                    d.result.count("sent")
-        finally:
-            self._recording.release()
+                try:
+                    self._record_group(group)
+                except BaseException:  # kept for the next try (the batch's end at the latest), not forgotten
+                    with self._unrecorded_lock:
+                        self._unrecorded[:0] = group
+                    raise
+
+    def _record_later(self) -> None:
+        """A group's timer: record it, or leave it to the end of the batch when the database fails now."""
+        try:
+            self._record()
+        except SQLAlchemyError as exc:
+            log.warning("could not record sent rows yet, trying again at the end of the batch: %s", exc)
+
+    def _record_group(self, group: list[_Delivered]) -> None:
+        sent = [d for d in group if d.channel is not None]
+        with self.db.transaction() as conn:
+            if cancelled := {d.row.id: d.note for d in group if d.channel is None}:
+                outbox.mark_cancelled(conn, self.owner, cancelled)
+            if sent:
+                held = outbox.mark_sent(conn, self.owner, [outbox.Delivered(d.row.id, d.channel, d.ts, d.note)
+                                                           for d in sent])
+                run_together(conn, [write for d in sent if d.row.id in held and not d.note
+                                    for write in self.kinds.get(d.row.kind, STORED).after_send(d.row, d.channel, d.ts)])
+        for d in sent:
+            d.result.count("sent")
 
     def _turn(self, call: Rendered) -> float:
         """Seconds until the call's channel may take another post: 0 when it may now, or when the call is

@@ -284,6 +284,20 @@ def test_when_slack_is_slow_the_rest_of_a_channel_is_rendered_again_before_it_is
     assert [r.status for r in _rows(db)] == ["sent", "cancelled", "sent"]
 
 
+def test_a_sent_row_is_recorded_soon_even_while_the_next_call_waits_on_slack(db, slack):
+    """What a hard crash would send twice stays small: rows are not left unrecorded until the batch ends."""
+    _enqueue(db, "C1", "C1")
+    slack.script("chat.postMessage", Reply(), Reply(delay=1.0))  # the second post takes a second
+    during: list[str] = []
+    look = threading.Timer(0.5, lambda: during.extend(r.status for r in _rows(db)))
+    look.start()
+    result = Dispatcher(db, _client(slack)).run_pass()
+    look.join()
+    assert during == ["sent", "sending"]
+    assert result.sent == 2
+    assert [r.status for r in _rows(db)] == ["sent", "sent"]
+
+
 def test_plan_messages_of_a_batch_are_read_together_not_row_by_row(db, slack):
     for n in range(5):
         start_plan(db, checklist.load(), Workspace("T0001"), view_id=f"V{n}", created_by="U0LEAD", triage_id=None,
