@@ -16,6 +16,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
+from concurrent import futures
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -132,8 +133,10 @@ class Dispatcher:
         self._stopping.set()
 
     def close(self) -> None:
-        """After the last pass (stop() first, then wait for the scheduler): release the sender threads."""
+        """After the last pass (stop() first, then wait for the scheduler): release the sender threads,
+        recording whatever they sent last."""
         self._senders.shutdown(wait=True)
+        self._record()
 
     def run_pass(self, limit: int | None = None) -> PassResult:
         """Send everything due when the pass starts, a batch at a time; `limit` caps the rows handled.
@@ -167,13 +170,17 @@ class Dispatcher:
         channels: dict[str, list[outbox.Claimed]] = {}
         for row in batch:
             channels.setdefault(row.channel_id, []).append(row)
-        if len(channels) == 1:
-            self._deliver_channel(batch, calls, result, deadline)
-        else:
-            for done in [self._senders.submit(self._deliver_channel, rows, calls, result, deadline)
-                         for rows in channels.values()]:
-                done.result()
-        self._record()
+        try:
+            if len(channels) == 1:
+                self._deliver_channel(batch, calls, result, deadline)
+            else:
+                senders = [self._senders.submit(self._deliver_channel, rows, calls, result, deadline)
+                           for rows in channels.values()]
+                futures.wait(senders)  # all of them, even when one fails: their rows are recorded below
+                for done in senders:
+                    done.result()
+        finally:
+            self._record()
 
     def _render(self, batch: list[outbox.Claimed]) -> dict[int, Rendered]:
         """Each row's call, rendered when its batch starts, from one read of the database for the batch.
@@ -290,7 +297,7 @@ class Dispatcher:
         with self._unrecorded_lock:
             self._unrecorded.append(delivered)
             if self._record_timer is None:  # a group starts: recorded in RECORD_AFTER, even if all senders wait
-                self._record_timer = threading.Timer(RECORD_AFTER, self._record_later)
+                self._record_timer = threading.Timer(RECORD_AFTER, self._record)
                 self._record_timer.daemon = True
                 self._record_timer.start()
 
@@ -312,17 +319,14 @@ class Dispatcher:
                     return
                 try:
                     self._record_group(group)
-                except BaseException:  # kept for the next try (the batch's end at the latest), not forgotten
-                    with self._unrecorded_lock:
-                        self._unrecorded[:0] = group
-                    raise
-
-    def _record_later(self) -> None:
-        """A group's timer: record it, or leave it to the end of the batch when the database fails now."""
-        try:
-            self._record()
-        except SQLAlchemyError as exc:
-            log.warning("could not record sent rows yet, trying again at the end of the batch: %s", exc)
+                except Exception:
+                    log.exception("could not record %d sent rows together; trying them one by one", len(group))
+                    for delivered in group:  # one row that can't be recorded mustn't keep the others unrecorded
+                        try:
+                            self._record_group([delivered])
+                        except Exception:
+                            log.exception("outbox %s was sent but could not be recorded: it goes out again when "
+                                          "its lease ends", delivered.row.id)
 
     def _record_group(self, group: list[_Delivered]) -> None:
         sent = [d for d in group if d.channel is not None]

@@ -298,6 +298,43 @@ def test_a_sent_row_is_recorded_soon_even_while_the_next_call_waits_on_slack(db,
     assert [r.status for r in _rows(db)] == ["sent", "sent"]
 
 
+class _UnrecordableForOneRow(StoredMessage):
+    def after_send(self, row, channel, ts):
+        if row.payload["text"] == "message 1":
+            raise ValueError("a bug in what one sent message means")
+        return super().after_send(row, channel, ts)
+
+
+def test_a_sent_row_that_cannot_be_recorded_does_not_keep_the_others_unrecorded(db, slack):
+    _enqueue(db, "C1", "C1", "C2", "C3")
+    with db.unit_of_work() as s:
+        s.execute(OutboxMessage.__table__.update().values(kind="unrecordable"))
+    d = Dispatcher(db, _client(slack), kinds={"unrecordable": _UnrecordableForOneRow()})
+    assert d.run_pass().sent == 3
+    assert {r.payload["text"]: r.status for r in _rows(db)} == {
+        "message 0": "sent", "message 1": "sending", "message 2": "sent", "message 3": "sent"}
+    with db.unit_of_work() as s:
+        outbox.enqueue(s, Workspace("T0001"), dedupe_key="later", kind="test", channel_id="C1",
+                       payload={"text": "a later message"})
+    assert d.run_pass().sent == 1  # recording still works for what comes next
+    assert [r.status for r in _rows(db) if r.payload["text"] == "a later message"] == ["sent"]
+
+
+def test_when_one_channel_fails_the_rows_other_channels_sent_are_still_recorded(db, slack, monkeypatch):
+    _enqueue(db, "C2", "C1")
+    with db.unit_of_work() as s:
+        s.execute(OutboxMessage.__table__.update().values(kind="broken"))  # C1's row, message 1, fails to render
+    slack.script("chat.postMessage", Reply(delay=0.3))  # C2's post answers after C1's sender has failed
+
+    def database_blip(*args, **kwargs):
+        raise RuntimeError("the database went away for a moment")
+
+    monkeypatch.setattr(outbox, "reschedule", database_blip)  # so C1's retry can't be stored
+    with pytest.raises(RuntimeError):
+        Dispatcher(db, _client(slack), kinds={"broken": _BrokenForOneRow()}).run_pass()
+    assert {r.payload["text"]: r.status for r in _rows(db)} == {"message 0": "sent", "message 1": "sending"}
+
+
 def test_plan_messages_of_a_batch_are_read_together_not_row_by_row(db, slack):
     for n in range(5):
         start_plan(db, checklist.load(), Workspace("T0001"), view_id=f"V{n}", created_by="U0LEAD", triage_id=None,
