@@ -64,9 +64,14 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Session]:
-        """A session that only reads (the dispatcher rendering a message); it never waits for SQLite's writer."""
-        with self._readers() as session:  # closing it rolls the read transaction back
+        """A session that only reads (the dispatcher rendering a message); it never waits for SQLite's writer.
+
+        It ends with a commit, not a rollback: psycopg forgets the connection's prepared statements at every
+        ROLLBACK, and the dispatcher's statements would be parsed and planned again on each batch.
+        """
+        with self._readers() as session:  # if the block raises, closing the session rolls back
             yield session
+            session.commit()
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
