@@ -216,7 +216,7 @@ def explain(db: Database, dispatcher: Dispatcher, query: list, analyze: bool) ->
 
 
 def bare_calls(api_url: str, calls: int) -> dict:
-    """The same-run baselines: rows/s of a bare loop of chat.postMessage calls (the stored payload) to the same
+    """The same-run baselines: calls/s of a bare loop of chat.postMessage calls (the stored payload) to the same
     fake, with no database. "stock": slack_sdk's WebClient as a Bolt app calls it; "kept-alive": fitbot's own
     client, the ceiling of any pass."""
     clients = {"stock": WebClient(token="xoxb-bench", base_url=api_url),

@@ -14,13 +14,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Integer, Select, String, Update, and_, any_, bindparam, exists, func, or_, select, text, update
+from sqlalchemy import Integer, Select, String, Update, and_, bindparam, exists, func, or_, select, text, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from storage.models import OutboxMessage, utcnow
 from storage.triages import Workspace
-from storage.upsert import Executor, is_postgres
+from storage.upsert import Executor, among_parameter, is_postgres
 
 PENDING, SENDING, SENT, FAILED, CANCELLED = "pending", "sending", "sent", "failed", "cancelled"
 
@@ -103,13 +103,6 @@ def claim(
 
 # The claim's statements are built once per variant, so a tick only binds parameters: building them
 # cost the dispatcher as much as running them.
-def _ids_among(postgres: bool):
-    """`id` among the list parameter "ids": one array on PostgreSQL (see storage.upsert.among)."""
-    if postgres:
-        return _T.id == any_(bindparam("ids", type_=ARRAY(Integer)))
-    return _T.id.in_(bindparam("ids", expanding=True))
-
-
 def _claimable():
     now = bindparam("now", type_=_T.due_at.type)
     return or_(and_(_T.status == PENDING, _T.due_at <= now), and_(_T.status == SENDING, _T.lease_until < now))
@@ -122,13 +115,13 @@ def _pick(status: str, postgres: bool, with_ids: bool) -> Select:
     ready = _T.lease_until < now if status == SENDING else _T.due_at <= now
     query = select(_T.id).where(_T.status == status, ready).order_by(_T.due_at).limit(bindparam("n", type_=Integer))
     if with_ids:
-        query = query.where(_ids_among(postgres))
+        query = query.where(among_parameter(postgres, _T.id, "ids"))
     return query.with_for_update(skip_locked=True) if postgres else query
 
 
 @functools.cache
 def _claim_statement(postgres: bool) -> Update:
-    return (update(OutboxMessage.__table__).where(_ids_among(postgres), _claimable())
+    return (update(OutboxMessage.__table__).where(among_parameter(postgres, _T.id, "ids"), _claimable())
             .values(status=SENDING, lease_until=bindparam("lease_until", type_=_T.lease_until.type),
                     claimed_by=bindparam("owner"), attempts=_T.attempts + 1)
             .returning(_T.id, _T.team_id, _T.kind, _T.channel_id, _T.payload, _T.fallback_user_id, _T.attempts,

@@ -36,3 +36,10 @@ def among(executor: Executor, column: Any, values: Iterable[int]) -> ColumnEleme
     if is_postgres(executor):
         return column == any_(bindparam(None, values, type_=postgresql.ARRAY(Integer)))
     return column.in_(values)
+
+
+def among_parameter(postgres: bool, column: Any, name: str) -> ColumnElement[bool]:
+    """`among`, for a statement built once: the list is the parameter `name`, bound at each execution."""
+    if postgres:
+        return column == any_(bindparam(name, type_=postgresql.ARRAY(Integer)))
+    return column.in_(bindparam(name, expanding=True))
