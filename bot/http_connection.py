@@ -58,7 +58,6 @@ class Connection:
     def __init__(self, host: str, port: int, *, timeout: float, tls: ssl.SSLContext | None = None) -> None:
         self.host, self.port, self.timeout, self.tls = host, port, timeout, tls
         self._sock: socket.socket | None = None
-        self._reused = False
         name = f"[{host}]" if ":" in host else host
         self._host_header = name if port == (443 if tls else 80) else f"{name}:{port}"
 
@@ -66,8 +65,7 @@ class Connection:
         """Send one POST and read its answer: (status, headers, body). Network failures raise OSError
         (Unanswered when the request surely did nothing) or http.client.HTTPException, and the connection
         is closed, so the next call starts afresh."""
-        sock = self._open()
-        reused = self._reused
+        sock, reused = self._open()
         head = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
         request = (f"POST {path} HTTP/1.1\r\nHost: {self._host_header}\r\n{head}Content-Length: {len(body)}\r\n\r\n"
                    .encode("latin-1") + body)
@@ -104,23 +102,23 @@ class Connection:
             self._sock.close()
             self._sock = None
 
-    def _open(self) -> socket.socket:
-        """The kept-alive socket (`_reused` True), or a new one; Unanswered when none can be made."""
+    def _open(self) -> tuple[socket.socket, bool]:
+        """(the kept-alive socket, True), or (a new one, False); Unanswered when none can be made."""
         if self._sock is not None and select.select([self._sock], [], [], 0)[0]:
             self.close()  # readable while idle: the server closed it (an idle timeout); start a new one
-        self._reused = self._sock is not None
-        if self._sock is None:
+        if self._sock is not None:
+            return self._sock, True
+        try:
+            sock = socket.create_connection((self.host, self.port), timeout=self.timeout)
+        except OSError as exc:
+            raise Unanswered(f"cannot connect to {self.host}:{self.port} ({exc})") from exc
+        # The request is one write; without this, Nagle's algorithm can still hold a large one back.
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if self.tls is not None:
             try:
-                sock = socket.create_connection((self.host, self.port), timeout=self.timeout)
-            except OSError as exc:
-                raise Unanswered(f"cannot connect to {self.host}:{self.port} ({exc})") from exc
-            # The request is one write; without this, Nagle's algorithm can still hold a large one back.
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            if self.tls is not None:
-                try:
-                    sock = self.tls.wrap_socket(sock, server_hostname=self.host)
-                except BaseException:
-                    sock.close()
-                    raise
-            self._sock = sock
-        return self._sock
+                sock = self.tls.wrap_socket(sock, server_hostname=self.host)
+            except BaseException:
+                sock.close()
+                raise
+        self._sock = sock
+        return self._sock, False
