@@ -136,6 +136,9 @@ class Digest(_PlanKind):
         plan, _ = _load(session, row)
         if plan is None or plan.status != plans.ACTIVE:
             return None
+        if outbox.later_one_due(session, Workspace(row.team_id), kind=plan_flow.DIGEST, subject=row.subject,
+                                after=row.due_at):
+            return None  # fitbot was down for weeks: only the latest digest goes out, not one per missed week
         items = plans.items_of(session, Workspace(row.team_id), plan.id)
         now, at = utcnow(), plan_flow.nudge_time_of(plan)
         open_items = [i for i in items if i.status == plans.OPEN]

@@ -161,6 +161,15 @@ def is_waiting(session: Session, workspace: Workspace, *, kind: str, subject: st
         OutboxMessage.status.in_((PENDING, SENDING))))) or False
 
 
+def later_one_due(session: Session, workspace: Workspace, *, kind: str, subject: str, after: datetime) -> bool:
+    """Whether a row of `kind` about `subject` due later than `after` is due already and still to be sent
+    (after downtime, several weekly digests of one plan come due together)."""
+    return session.scalar(select(exists().where(
+        OutboxMessage.team_id == workspace.team_id, OutboxMessage.subject == subject, OutboxMessage.kind == kind,
+        OutboxMessage.status.in_((PENDING, SENDING)), OutboxMessage.due_at > after,
+        OutboxMessage.due_at <= utcnow()))) or False
+
+
 def fail_workspace(session: Executor, team_id: str, *, error: str) -> int:
     """Stop sending for a workspace whose token Slack no longer accepts: its pending rows fail with `error`."""
     return session.execute(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
@@ -136,10 +137,16 @@ def owner_ref(plan: Plan, role: str) -> str:
     return f"<@{user}>"
 
 
+_PEOPLE = re.compile(r"\{(engineer|manager)\}")
+
+
 def item_text(plan: Plan, item: PlanItem) -> str:
-    """The template text with people filled in; the template is ours, the names are escaped."""
-    return escape(item.text).replace("{engineer}", engineer_ref(plan)).replace(
-        "{manager}", f"<@{plan.manager_user_id}>")
+    """The template text with people filled in; the template is ours, the names are escaped.
+
+    One pass over the template, so a name that reads "{manager}" stays a name, not a mention.
+    """
+    people = {"engineer": engineer_ref(plan), "manager": f"<@{plan.manager_user_id}>"}
+    return _PEOPLE.sub(lambda found: people[found[1]], escape(item.text))
 
 
 def _local(moment: datetime, plan: Plan) -> str:
@@ -230,7 +237,7 @@ def notice_message(text: str) -> dict[str, Any]:
 
 
 def channel_problem_notice(channel_id: str, error: str) -> str:
-    why = {"not_in_channel": "I'm not a member and can't join it myself (it's private)",
+    why = {"not_in_channel": "I'm not a member, and Slack didn't let me join it",
            "channel_not_found": "I can't see it (it's private and I'm not in it, or it was deleted)",
            "is_archived": "it has been archived"}.get(error, f"Slack answered `{error}`")
     return (f":warning: I paused an onboarding plan because I can't post in <#{channel_id}>: {why}. "

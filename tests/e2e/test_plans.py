@@ -219,11 +219,27 @@ def test_a_channel_fitbot_cannot_use_pauses_the_plan_and_tells_its_creator(fitbo
     dms = [c for c in slack.calls("chat.postMessage") if c.ok]
     assert [c.params["channel"] for c in dms] == ["U0LEAD"]  # one notice, not one per nudge
     assert "I paused an onboarding plan because I can't post in <#GPRIV>" in dms[0].params["text"]
+    assert "Invite me with `/invite @fitbot`" in dms[0].params["text"]
     with db.unit_of_work() as s:
         plan = s.scalars(select(Plan)).one()
     assert (plan.status, plan.status_reason) == ("paused", "channel problem: channel_not_found")
     assert not _rows(db, status="pending")
     # Cancelled, not failed, so that resuming the plan queues every one of them again.
+    assert {r.status for r in _rows(db, kind="nudge")} == {"cancelled"}
+
+
+def test_a_public_channel_fitbot_may_not_join_pauses_the_plan_and_says_how_to_invite_it(fitbot, slack, db):
+    slack.add_channel("C0LOCKED", member=False)
+    slack.script("conversations.join", *[{"ok": False, "error": "restricted_action"}] * 30)
+    _start(fitbot, start=TODAY - timedelta(days=10), channel="C0LOCKED")
+    slack.wait_for("chat.postMessage", predicate=lambda c: c.ok, timeout=10)
+    _settle(slack, 2.5)
+    (notice,) = [c for c in slack.calls("chat.postMessage") if c.ok]
+    assert notice.params["channel"] == "U0LEAD"
+    assert ("I paused an onboarding plan because I can't post in <#C0LOCKED>: I'm not a member, and Slack didn't "
+            "let me join it. Invite me with `/invite @fitbot`") in notice.params["text"]
+    with db.unit_of_work() as s:
+        assert s.execute(select(Plan.status, Plan.status_reason)).one() == ("paused", "channel problem: not_in_channel")
     assert {r.status for r in _rows(db, kind="nudge")} == {"cancelled"}
 
 
@@ -390,6 +406,23 @@ def test_weekly_digest_shows_progress(fitbot, slack, db):
     assert text.startswith("*Weekly onboarding progress for <@U0ENG>*")
     assert f"░ 1/{total}`" in text
     assert f"Done or not applicable: 1 · open: {total - 1} · overdue: " in text
+
+
+def test_after_weeks_of_downtime_only_the_latest_missed_digest_goes_out(fitbot, slack, db):
+    _start(fitbot, start=TODAY - timedelta(days=3))
+    _settle(slack)
+    posted = len(slack.calls("chat.postMessage"))
+    with db.unit_of_work() as s:  # three Mondays passed while fitbot was down
+        digests = s.scalars(select(OutboxMessage).where(OutboxMessage.kind == "digest")
+                            .order_by(OutboxMessage.due_at).limit(3)).all()
+        for weeks_ago, row in zip((3, 2, 1), digests, strict=True):
+            row.due_at = utcnow() - timedelta(weeks=weeks_ago)
+        missed = [row.id for row in digests]
+    wait_for_row(db, missed[-1], "sent")
+    _settle(slack)
+    assert [row.status for row in _rows(db, kind="digest")][:3] == ["cancelled", "cancelled", "sent"]
+    new = slack.calls("chat.postMessage")[posted:]
+    assert [c.params["blocks"][0]["text"]["text"].startswith("*Weekly onboarding progress") for c in new] == [True]
 
 
 def test_a_revoked_token_stops_sending_for_the_workspace(fitbot, slack, db):

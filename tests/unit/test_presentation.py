@@ -13,7 +13,7 @@ from slack_sdk.models.blocks import (
 
 from bot.presentation.ids import ITEM_DONE_ACTION_ID, ITEM_NA_ACTION_ID, ITEM_SNOOZE_ACTION_ID
 from bot.presentation.mrkdwn import escape, truncate
-from bot.presentation.plans import item_buttons, nudge_message
+from bot.presentation.plans import item_buttons, item_text, nudge_message
 from bot.presentation.triage import QuestionnaireModal, parse_submission, recommendation_message
 from bot.triage import questionnaire
 from bot.triage.engine import recommend
@@ -101,6 +101,14 @@ def test_a_nudge_for_an_engineer_not_in_slack_yet_mentions_the_manager():
         "blocks"][0]["text"]["text"]
     assert line.startswith("<@U0MGR> (for Luis &lt;!here&gt;, who isn't in Slack yet), onboarding for Luis "
                            "&lt;!here&gt;: *Day 1*")
+
+
+def test_a_name_that_reads_like_a_placeholder_stays_a_name():
+    plan = Plan(id=1, engineer_user_id=None, engineer_name="Eve {manager}", manager_user_id="U0MGR",
+                buddy_user_id=None, created_by="U0LEAD", channel_id="C1", timezone="America/Chicago")
+    item = PlanItem(id=7, plan_id=1, phase_title="Day 1", owner_role="manager",
+                    text="Introduce {engineer} to {manager}'s team.")
+    assert item_text(plan, item) == "Introduce Eve {manager} to <@U0MGR>'s team."
 
 
 def test_a_late_nudge_is_the_blocks_slack_sdk_builds_and_checks():
