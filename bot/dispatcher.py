@@ -41,7 +41,8 @@ LEASE = timedelta(minutes=2)
 # Longest one row can take (post, join, post again, each with a 10 s timeout, plus bookkeeping).
 # Rows of a batch not started this long before the lease ends are handed back instead of sent late.
 ROW_BUDGET = timedelta(seconds=45)
-BATCH = 50
+# Rows claimed at a time. Each batch costs a claim, a read and a record transaction, whatever its size.
+BATCH = 100
 # A batch is rendered when it starts. Rows not sent this long after (Slack answering slowly) are rendered
 # again first, so a reminder for an item closed meanwhile is dropped rather than sent.
 FRESH_FOR = 2.0

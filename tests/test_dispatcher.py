@@ -335,7 +335,8 @@ def test_when_one_channel_fails_the_rows_other_channels_sent_are_still_recorded(
     assert {r.payload["text"]: r.status for r in _rows(db)} == {"message 0": "sent", "message 1": "sending"}
 
 
-def test_plan_messages_of_a_batch_are_read_together_not_row_by_row(db, slack):
+def test_plan_messages_of_a_batch_are_read_together_not_row_by_row(db, slack, monkeypatch):
+    monkeypatch.setattr(dispatcher_module, "BATCH", 20)  # several batches
     for n in range(5):
         start_plan(db, checklist.load(), Workspace("T0001"), view_id=f"V{n}", created_by="U0LEAD", triage_id=None,
                    request=PlanRequest(engineer_user_id=f"UE{n}", engineer_name=None, manager_user_id="U0MGR",
