@@ -2,8 +2,9 @@
 
 Outcomes per row: sent (with the message ts, so it can be edited later), rescheduled (a channel past
 its pace waits its turn; 429 honours Retry-After and holds that channel's other rows for the rest of
-the pass; 5xx, Slack's transient errors and network failures back off exponentially), or failed with
-Slack's error after MAX_ATTEMPTS or on an error retrying cannot fix.
+the pass, and for later passes through the pacer; 5xx, Slack's transient errors and network failures
+back off exponentially), or failed with Slack's error after MAX_ATTEMPTS or on an error retrying
+cannot fix.
 """
 
 from __future__ import annotations
@@ -246,6 +247,8 @@ class Dispatcher:
                 if retry is not None and retry.rate_limited:
                     with result.lock:
                         result.held[row.channel_id] = retry
+                    if self.pacer is not None and retry.delay is not None:  # and in the passes after this one
+                        self.pacer.hold(row.channel_id, retry.delay.total_seconds())
 
     def _deliver(self, row: outbox.Claimed, call: Rendered, result: PassResult) -> Retry | None:
         """Send one row and record the outcome; returns the Retry when it has to be tried again."""

@@ -2,7 +2,8 @@
 
 A plan that starts in the past has a dozen nudges due in one channel at once. Sent together, they
 run into Slack's 429s; paced, they arrive a second apart. Each process keeps its own pacer, so with
-several replicas a channel can get a little more; a 429 still holds the channel (bot.dispatcher).
+several replicas a channel can get a little more. A 429 holds the channel for its Retry-After, in
+this pass and the ones after it (`hold`).
 """
 
 from __future__ import annotations
@@ -37,9 +38,15 @@ class ChannelPacer:
             self._buckets[channel] = (tokens, now)
             return (1 - tokens) / self.per_second
 
+    def hold(self, channel: str, seconds: float) -> None:
+        """Slack answered 429 for `channel`: its next turn is `seconds` from now (Retry-After)."""
+        with self._lock:
+            self._buckets[channel] = (1 - seconds * self.per_second, self.clock())
+
     def interval(self) -> float:
         return 1 / self.per_second
 
     def _forget_idle(self, now: float) -> None:
-        refill = self.burst / self.per_second
-        self._buckets = {c: b for c, b in self._buckets.items() if now - b[1] < refill}
+        """Keep only channels whose bucket hasn't refilled yet (a held one refills after its hold)."""
+        self._buckets = {c: (tokens, counted) for c, (tokens, counted) in self._buckets.items()
+                         if now - counted < (self.burst - tokens) / self.per_second}

@@ -231,6 +231,23 @@ def test_a_row_that_fails_to_render_is_retried_and_the_rest_of_the_batch_goes_ou
     assert (broken.status, broken.last_error) == ("pending", "could not render: ValueError('a bug in one message')")
 
 
+def test_a_rate_limited_channel_stays_held_in_the_next_passes_until_its_retry_after(db, slack):
+    d = Dispatcher(db, _client(slack), pacer=ChannelPacer(1.0, burst=3))
+    _enqueue(db, "CBUSY")
+    slack.script("chat.postMessage", Reply(status=429, headers={"Retry-After": "30"}))
+    assert d.run_pass().retried == 1
+    with db.unit_of_work() as s:  # the next tick: more for the held channel, and for another one
+        for key, channel in (("later-busy", "CBUSY"), ("later-quiet", "CQUIET")):
+            outbox.enqueue(s, Workspace("T0001"), dedupe_key=key, kind="test", channel_id=channel,
+                           payload={"text": key})
+    result = d.run_pass()
+    assert (result.sent, result.retried) == (1, 1)
+    assert [c.params["channel"] for c in slack.calls("chat.postMessage")] == ["CBUSY", "CQUIET"]
+    held = next(r for r in _rows(db) if r.payload["text"] == "later-busy")
+    assert (held.status, held.attempts, held.last_error) == ("pending", 0, dispatcher_module.PACED)
+    assert timedelta(seconds=28) < held.due_at - utcnow() <= timedelta(seconds=30)
+
+
 def test_a_busy_channel_is_paced_in_order_and_other_channels_are_not(db, slack):
     _enqueue(db, "C1", "C1", "C1", "C1", "C1", "C2")
     started = utcnow()

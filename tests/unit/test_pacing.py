@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot import pacing
 from bot.pacing import ChannelPacer
 
 
@@ -32,3 +33,23 @@ def test_channels_are_paced_separately_and_refill_up_to_the_burst():
     assert pacer.wait("C2") == 0.0
     clock.now += 60  # a long quiet spell gives back the burst, not more
     assert [pacer.wait("C1") for _ in range(3)] == [0.0, 0.0, 0.5]
+
+
+def test_a_rate_limited_channel_waits_out_its_retry_after_then_goes_one_at_a_time():
+    clock = Clock()
+    pacer = ChannelPacer(1.0, burst=3, clock=clock)
+    pacer.hold("C1", 30)
+    assert pacer.wait("C1") == 30.0
+    assert pacer.wait("C2") == 0.0
+    clock.now += 30
+    assert [pacer.wait("C1"), pacer.wait("C1")] == [0.0, 1.0]
+
+
+def test_forgetting_quiet_channels_keeps_the_ones_on_hold(monkeypatch):
+    monkeypatch.setattr(pacing, "MAX_CHANNELS", 2)
+    clock = Clock()
+    pacer = ChannelPacer(1.0, burst=3, clock=clock)
+    pacer.hold("C1", 60)
+    clock.now += 10
+    assert [pacer.wait(c) for c in ("C2", "C3", "C4")] == [0.0, 0.0, 0.0]  # over the limit: quiet ones forgotten
+    assert pacer.wait("C1") == 50.0
