@@ -103,17 +103,16 @@ def claim(
 
 # The claim's statements are built once per variant, so a tick only binds parameters: building them
 # cost the dispatcher as much as running them.
-def _claimable():
+def _ready(status: str):
+    """Rows in `status` that may be claimed at "now": pending ones due, "sending" ones whose lease ended."""
     now = bindparam("now", type_=_T.due_at.type)
-    return or_(and_(_T.status == PENDING, _T.due_at <= now), and_(_T.status == SENDING, _T.lease_until < now))
+    return and_(_T.status == status, _T.lease_until < now if status == SENDING else _T.due_at <= now)
 
 
 @functools.cache
 def _pick(status: str, postgres: bool, with_ids: bool) -> Select:
-    """Ids of up to "n" rows in `status` ready to claim ("sending" ones whose lease ended), in due order."""
-    now = bindparam("now", type_=_T.due_at.type)
-    ready = _T.lease_until < now if status == SENDING else _T.due_at <= now
-    query = select(_T.id).where(_T.status == status, ready).order_by(_T.due_at).limit(bindparam("n", type_=Integer))
+    """Ids of up to "n" rows in `status` ready to claim, in due order."""
+    query = select(_T.id).where(_ready(status)).order_by(_T.due_at).limit(bindparam("n", type_=Integer))
     if with_ids:
         query = query.where(among_parameter(postgres, _T.id, "ids"))
     return query.with_for_update(skip_locked=True) if postgres else query
@@ -121,7 +120,8 @@ def _pick(status: str, postgres: bool, with_ids: bool) -> Select:
 
 @functools.cache
 def _claim_statement(postgres: bool) -> Update:
-    return (update(OutboxMessage.__table__).where(among_parameter(postgres, _T.id, "ids"), _claimable())
+    return (update(OutboxMessage.__table__).where(among_parameter(postgres, _T.id, "ids"),
+                                                  or_(_ready(PENDING), _ready(SENDING)))
             .values(status=SENDING, lease_until=bindparam("lease_until", type_=_T.lease_until.type),
                     claimed_by=bindparam("owner"), attempts=_T.attempts + 1)
             .returning(_T.id, _T.team_id, _T.kind, _T.channel_id, _T.payload, _T.fallback_user_id, _T.attempts,
@@ -156,18 +156,20 @@ def cancel_pending(session: Session, workspace: Workspace, *, subject_prefix: st
 
 def is_waiting(session: Session, workspace: Workspace, *, kind: str, subject: str) -> bool:
     """Whether a row of `kind` about `subject` is still to be sent (pending, or being sent)."""
-    return session.scalar(select(exists().where(
-        OutboxMessage.team_id == workspace.team_id, OutboxMessage.subject == subject, OutboxMessage.kind == kind,
-        OutboxMessage.status.in_((PENDING, SENDING))))) or False
+    return _any_to_send(session, workspace, kind, subject)
 
 
 def later_one_due(session: Session, workspace: Workspace, *, kind: str, subject: str, after: datetime) -> bool:
     """Whether a row of `kind` about `subject` due later than `after` is due already and still to be sent
     (after downtime, several weekly digests of one plan come due together)."""
+    return _any_to_send(session, workspace, kind, subject, OutboxMessage.due_at > after,
+                        OutboxMessage.due_at <= utcnow())
+
+
+def _any_to_send(session: Session, workspace: Workspace, kind: str, subject: str, *also) -> bool:
     return session.scalar(select(exists().where(
         OutboxMessage.team_id == workspace.team_id, OutboxMessage.subject == subject, OutboxMessage.kind == kind,
-        OutboxMessage.status.in_((PENDING, SENDING)), OutboxMessage.due_at > after,
-        OutboxMessage.due_at <= utcnow()))) or False
+        OutboxMessage.status.in_((PENDING, SENDING)), *also))) or False
 
 
 def fail_workspace(session: Executor, team_id: str, *, error: str) -> int:
