@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from bot.presentation.triage import recommendation_message
 from bot.triage.engine import Recommendation
 from bot.triage.questionnaire import Questionnaire
+from bot.triage.serialize import explanation, recommendation_dict
 from storage import outbox, triages
 from storage.db import Database
 from storage.triages import Workspace
@@ -25,6 +26,7 @@ def record_triage(
 ) -> int | None:
     """Triage row and outbox row in one transaction; returns the outbox id, or None for a duplicate view."""
     r = recommendation
+    stored = recommendation_dict(r)
     company = answers.get("company") or ""
     with db.unit_of_work() as session:
         triage_id = triages.insert_triage(session, workspace, view_id=view_id, values={
@@ -36,11 +38,11 @@ def record_triage(
             "questionnaire_version": questionnaire.version,
             "model": r.model,
             "confidence": r.confidence,
-            "reasons": list(r.reasons),
-            "risks": [{"key": k.key, "title": k.title, "detail": k.detail} for k in r.risks],
-            "next_steps": list(r.next_steps),
-            "overlap": [{"region": o.region, "timezone": o.timezone, "nearshore": o.nearshore, "hours": o.hours}
-                        for o in r.overlap],
+            "reasons": stored["reasons"],
+            "risks": stored["risks"],
+            "next_steps": stored["next_steps"],
+            "overlap": stored["overlap"],
+            "explanation": explanation(r),
         })
         if triage_id is None:
             return None

@@ -15,6 +15,7 @@ import yaml
 from bot.presentation.mrkdwn import clean
 from bot.triage.engine import Recommendation, recommend
 from bot.triage.questionnaire import Question, Questionnaire
+from bot.triage.serialize import recommendation_dict
 
 
 class AnswersFileError(ValueError):
@@ -80,15 +81,19 @@ def _ask_one(q: Question, read: Callable[[str], str], out: TextIO) -> str | None
 
 def render(company: str, r: Recommendation, as_json: bool = False) -> str:
     if as_json:
-        return json.dumps({
-            "company": company, "model": r.model, "model_name": r.model_name, "confidence": r.confidence,
-            "scores": dict(r.scores), "reasons": list(r.reasons),
-            "risks": [{"key": k.key, "title": k.title, "detail": k.detail} for k in r.risks],
-            "next_steps": list(r.next_steps),
-            "overlap": [{"region": o.region, "hours": o.hours, "nearshore": o.nearshore} for o in r.overlap],
-        }, indent=2, ensure_ascii=False)
-    lines = [f"{company}: {r.model_name} ({r.confidence} confidence)", r.summary, "", "Why:"]
+        return json.dumps({"company": company, **recommendation_dict(r)}, indent=2, ensure_ascii=False)
+    lines = [f"{company}: {r.model_name} ({r.confidence} confidence)", r.summary]
+    for out in r.ruled_out:
+        lines += ["", f"Why not {out.model_name}:"] + [f"  - {f.title}: {f.because}" for f in out.missing]
+    lines += ["", "Why:"]
     lines += [f"  - {reason}" for reason in r.reasons] or ["  - The answers did not lean strongly either way."]
+    lines += ["", "Against:"]
+    lines += [f"  - {f.answer_label} ({f.title.lower()}): {f.because}\n    -> {f.fix}" for f in r.against] or [
+        "  - Nothing in the answers argues against it."]
+    if r.confidence != "high":
+        lines += ["", f"Why {r.confidence} confidence, not high:"] + [f"  - {n}" for n in r.confidence_notes]
+    lines += ["", "What would change the answer:"]
+    lines += [f"  - {w.sentence}" for w in r.what_if] or ["  - No change of one or two answers leads to another model."]
     lines += ["", "Risks to watch:"]
     lines += [f"  - {k.title}: {k.detail}" for k in r.risks] or ["  - None stands out."]
     lines += ["", "Shared working hours (9:00-17:00 both sides):"]

@@ -67,6 +67,9 @@ class Triage(Base):
     risks: Mapped[list[Any]]
     next_steps: Mapped[list[Any]]
     overlap: Mapped[list[Any]]
+    # Why not a better fit, what argues against the call, why confidence isn't high, what would change
+    # the answer (bot.triage.serialize.explanation). None for triages stored before questionnaire 2026-12-03.1.
+    explanation: Mapped[dict[str, Any] | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -78,7 +78,11 @@ def test_triage_from_a_yaml_file_needs_no_slack(tmp_path):
     answers.write_text("".join(f"{k}: '{v}'\n" for k, v in ANSWERS.items()))
     result = fitbot("triage", "--answers", str(answers), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("Acme <!channel>: Fractional CTO / consulting first (medium confidence)")
+    assert result.stdout.startswith("Acme <!channel>: Fractional CTO / consulting first (low confidence)")
+    assert ("\nWhy not Nearshore staff augmentation:\n  - Engineering leadership to direct the work: Nobody"
+            in result.stdout)
+    assert "\nWhy low confidence, not high:\n  - “Too early to say”" in result.stdout
+    assert "\nWhat would change the answer:\n  - " in result.stdout
     assert "No one to direct the work" in result.stdout
     assert "Mexico City" in result.stdout
 
@@ -99,8 +103,14 @@ def test_triage_json_output(tmp_path):
     answers.write_text(json.dumps(ANSWERS))
     result = fitbot("triage", "--answers", str(answers), "--json", cwd=tmp_path)
     out = json.loads(result.stdout)
-    assert (out["model"], out["confidence"]) == ("consulting_first", "medium")
+    assert (out["model"], out["confidence"]) == ("consulting_first", "low")
     assert [r["key"] for r in out["risks"]] == ["no_direction"]
+    (ruled_out,) = out["ruled_out"]
+    assert ruled_out["model"] == "staff_augmentation"
+    assert [f["condition"] for f in ruled_out["missing"]] == ["direction", "defined_work", "skills_described"]
+    assert len(out["confidence_notes"]) == 2
+    assert [w["model"] for w in out["what_if"]] == ["outsourcing", "discovery_first"]
+    assert out["next_steps"][0].startswith("Offer a fractional CTO")
 
 
 @pytest.mark.parametrize(("content", "message"), [

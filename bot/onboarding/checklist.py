@@ -158,7 +158,7 @@ def check_against(checklist: Checklist, questionnaire: Questionnaire) -> None:
             unknown = [v for v in values if question.option(v) is None]
             if unknown:
                 problems.append(f"extras[{i}].when.{question_id}: no option(s) {', '.join(map(repr, unknown))}")
-            never = [v for v in values if v not in unknown and PLACEMENT in question.option(v).excludes]
+            never = [v for v in values if v not in unknown and questionnaire.rules_out(PLACEMENT, question_id, v)]
             if never:
                 problems.append(f"extras[{i}].when.{question_id}: {', '.join(map(repr, never))} rules out "
                                 f"{PLACEMENT}, so no plan would ever get these items")

@@ -182,11 +182,13 @@ def recommendation_message(
     ]
     if skills:
         blocks.append(_section(f"*Skills wanted*\n{escape(skills)}"))
-    blocks.append(_section("*Why*\n" + _bullets(r.reasons or ["The answers did not lean strongly either way."])))
-    risks = [f"*{k.title}*: {k.detail}" for k in r.risks] or ["No failure mode stands out in these answers."]
+    for section in explanation_sections(r):
+        blocks.append(_section(section))
+    risks = [f"*{escape(k.title)}*: {escape(k.detail)}" for k in r.risks] or [
+        "No failure mode stands out in these answers."]
     blocks.append(_section("*Risks to watch*\n" + _bullets(risks)))
     blocks.append(_section(_overlap_text(timezone_label, r)))
-    blocks.append(_section("*Next steps*\n" + "\n".join(f"{i}. {s}" for i, s in enumerate(r.next_steps, 1))))
+    blocks.append(_section("*Next steps*\n" + "\n".join(f"{i}. {escape(s)}" for i, s in enumerate(r.next_steps, 1))))
     blocks.append(DividerBlock())
     blocks.append(ContextBlock(elements=[MarkdownTextObject(
         text=f"Triage #{triage_id} · questionnaire {escape(questionnaire_version)}"
@@ -196,6 +198,25 @@ def recommendation_message(
             text="Start onboarding plan", action_id=PLAN_START_ACTION_ID, value=str(triage_id))]))
     text = truncate(f"{escape(company)}: {r.model_name} ({r.confidence} confidence)", MESSAGE_TEXT_LIMIT)
     return {"text": text, "blocks": [b.to_dict() for b in blocks]}
+
+
+def explanation_sections(r: Recommendation) -> list[str]:
+    """Why not the better fit, why this, what argues against it, why confidence isn't high, what would
+    change the answer: one mrkdwn section each."""
+    sections = [f"*Why not {escape(o.model_name)}*\n" + _bullets([f"*{escape(f.title)}*: {escape(f.because)}"
+                                                                  for f in o.missing])
+                for o in r.ruled_out]
+    sections.append("*Why*\n" + _bullets([escape(x) for x in r.reasons]
+                                         or ["The answers did not lean strongly either way."]))
+    against = [f"*{escape(f.answer_label)}* ({escape(f.title.lower())}): {escape(f.because)}\n    → {escape(f.fix)}"
+               for f in r.against]
+    sections.append("*Against*\n" + _bullets(against or ["Nothing in the answers argues against it."]))
+    if r.confidence != "high":
+        sections.append(f"*Why {r.confidence} confidence, not high*\n"
+                        + _bullets([escape(n) for n in r.confidence_notes]))
+    changes = [escape(w.sentence) for w in r.what_if] or ["No change of one or two answers leads to another model."]
+    sections.append("*What would change the answer*\n" + _bullets(changes))
+    return sections
 
 
 def _overlap_text(timezone_label: str, r: Recommendation) -> str:

@@ -44,10 +44,11 @@ ENGAGEMENTS: dict[str, Engagement] = {
         Engagement(
             key="consulting_first",
             name="Fractional CTO / consulting first",
-            summary="Bring in technical leadership to shape the work before anyone is hired.",
+            summary="A short consulting engagement (a fractional CTO, or role shaping with the client's leader) "
+                    "settles what is missing before anyone is hired.",
             next_steps=(
-                "Propose a short fractional-CTO or advisory engagement to set technical direction.",
-                "Use it to turn the client's goals into a roadmap and concrete role descriptions.",
+                "Scope the engagement around what is missing, with a named owner on the client side.",
+                "Come out of it with a roadmap and concrete role descriptions.",
                 "Settle who will manage engineers day to day once they arrive.",
                 "Run /fit again when a leader and a role are in place.",
             ),
@@ -60,6 +61,17 @@ ENGAGEMENTS: dict[str, Engagement] = {
                 "Offer a time-boxed discovery (two to four weeks) on product scope and architecture.",
                 "Come out of it with a prioritised roadmap and the skills it calls for.",
                 "Run /fit again with that roadmap; augmentation is likely to fit then.",
+            ),
+        ),
+        Engagement(
+            key="refer_elsewhere",
+            name="Refer to an in-region partner",
+            summary="The client is ready for embedded engineers, but its working day barely meets Latin America's; "
+                    "real-time work needs engineers in or near its own timezone.",
+            next_steps=(
+                "Tell the client plainly why a Latin American placement would struggle: name the shared hours.",
+                "Ask whether the team could work through asynchronous handoffs; if so, run /fit again.",
+                "Otherwise refer the client to a partner that places engineers in its region.",
             ),
         ),
     )

@@ -29,6 +29,8 @@ SELECT_OPTIONS_LIMIT = 100
 # Fixed questions the rest of fitbot relies on.
 REQUIRED_QUESTIONS = {"company": "text", "contact": "text", "timezone": "timezone"}
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,40}$")
+OVERLAP_KEY = "*"
+PLACEHOLDERS = {"hours", "region"}  # filled in an overlap condition's texts
 
 
 class QuestionnaireError(ValueError):
@@ -45,8 +47,48 @@ class Option:
     label: str
     description: str | None = None
     scores: Mapping[str, int] = field(default_factory=dict)
-    excludes: tuple[str, ...] = ()
     reason: str | None = None
+    as_change: str | None = None
+    unsure: bool = False
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What one answer means for a condition: why it argues against the model, and what to do about it.
+    `instead` (missing answers only) names the model the client needs first."""
+
+    because: str
+    fix: str
+    instead: str | None = None
+
+
+@dataclass(frozen=True)
+class OverlapRule:
+    """A condition read from the working hours the client's zone shares with Latin America."""
+
+    when: Mapping[str, tuple[str, ...]]
+    weak_below: float | None
+    missing_below: float | None
+
+
+@dataclass(frozen=True)
+class Condition:
+    """Something a model needs. Answers listed under `weak` argue against the model; answers under
+    `missing` rule it out. An overlap condition has one verdict of each kind, keyed by OVERLAP_KEY."""
+
+    id: str
+    model: str
+    title: str
+    question: str | None
+    weak: Mapping[str, Verdict]
+    missing: Mapping[str, Verdict]
+    overlap: OverlapRule | None = None
+
+
+@dataclass(frozen=True)
+class Contradiction:
+    when: Mapping[str, str]
+    note: str
 
 
 @dataclass(frozen=True)
@@ -60,6 +102,7 @@ class Question:
     multiline: bool = False
     required_when: Mapping[str, str] = field(default_factory=dict)
     options: tuple[Option, ...] = ()
+    what_if: bool = True
 
     def option(self, value: str) -> Option | None:
         return next((o for o in self.options if o.value == value), None)
@@ -69,9 +112,21 @@ class Question:
 class Questionnaire:
     version: str
     questions: tuple[Question, ...]
+    conditions: tuple[Condition, ...] = ()
+    contradictions: tuple[Contradiction, ...] = ()
 
     def question(self, question_id: str) -> Question:
         return next(q for q in self.questions if q.id == question_id)
+
+    def rules_out(self, model: str, question_id: str, value: str) -> bool:
+        """Whether answering `value` to `question_id` leaves `model` with a missing condition."""
+        return any(c.model == model and c.question == question_id and value in c.missing for c in self.conditions)
+
+    @property
+    def ranked_models(self) -> tuple[str, ...]:
+        """Models some answer gives points to; the others are only ever what a client needs instead."""
+        scored = {m for q in self.questions for o in q.options for m, p in o.scores.items() if p > 0}
+        return tuple(m for m in ENGAGEMENTS if m in scored)
 
     def check_answers(self, answers: Mapping[str, str | None]) -> dict[str, str]:
         """Problems with a set of answers, keyed by question id; empty when they can be stored."""
@@ -111,6 +166,9 @@ def parse(raw: Any, source: str = "questionnaire") -> Questionnaire:
     problems: list[str] = []
     if not isinstance(raw, dict):
         raise QuestionnaireError(source, ["top level: expected a mapping with `version` and `questions`"])
+    unknown = set(raw) - {"version", "questions", "conditions", "contradictions"}
+    if unknown:
+        problems.append(f"top level: unknown field(s) {', '.join(sorted(unknown))}")
     version = raw.get("version")
     if not isinstance(version, str) or not version.strip() or len(version) > 32:
         problems.append("version: a non-empty string of at most 32 characters is required")
@@ -119,9 +177,14 @@ def parse(raw: Any, source: str = "questionnaire") -> Questionnaire:
         raise QuestionnaireError(source, [*problems, "questions: a non-empty list is required"])
     questions = [q for i, item in enumerate(raw_questions) if (q := _parse_question(i, item, problems))]
     _check_whole(questions, problems)
+    by_id = {q.id: q for q in questions}
+    conditions = _parse_conditions(raw.get("conditions"), by_id, problems)
+    contradictions = _parse_contradictions(raw.get("contradictions"), by_id, problems)
+    _check_policy(questions, conditions, problems)
     if problems:
         raise QuestionnaireError(source, problems)
-    return Questionnaire(version=version, questions=tuple(questions))
+    return Questionnaire(version=version, questions=tuple(questions), conditions=tuple(conditions),
+                         contradictions=tuple(contradictions))
 
 
 def _parse_question(index: int, item: Any, problems: list[str]) -> Question | None:
@@ -135,7 +198,7 @@ def _parse_question(index: int, item: Any, problems: list[str]) -> Question | No
         return None
     where = f"{where} ({qid})"
     unknown = set(item) - {"id", "kind", "label", "required", "placeholder", "max_length", "multiline",
-                           "required_when", "options"}
+                           "required_when", "options", "what_if"}
     if unknown:
         problems.append(f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
     kind = item.get("kind")
@@ -163,6 +226,7 @@ def _parse_question(index: int, item: Any, problems: list[str]) -> Question | No
         multiline=bool(item.get("multiline", False)),
         required_when=required_when,
         options=options,
+        what_if=kind == "choice" and item.get("what_if", True) is not False,
     )
 
 
@@ -193,9 +257,11 @@ def _parse_options(where: str, kind: Any, raw: Any, problems: list[str]) -> list
                 ZoneInfo(value)
             except (ZoneInfoNotFoundError, ValueError):
                 problems.append(f"{at}.value: {value!r} is not an IANA timezone")
+        unknown = set(item) - {"value", "label", "description", "scores", "reason", "as_change", "unsure"}
+        if unknown:
+            problems.append(f"{at}: unknown field(s) {', '.join(sorted(unknown))}")
         scores = item.get("scores") or {}
-        excludes = item.get("excludes") or []
-        for model in [*scores, *excludes]:
+        for model in scores:
             if model not in ENGAGEMENTS:
                 problems.append(f"{at}: unknown engagement model {model!r} (known: {', '.join(ENGAGEMENTS)})")
         if any(not isinstance(points, int) for points in scores.values()):
@@ -204,8 +270,10 @@ def _parse_options(where: str, kind: Any, raw: Any, problems: list[str]) -> list
             _check_text(f"{at}.reason", item["reason"], 500, problems)
         elif any(isinstance(p, int) and p > 0 for p in scores.values()):
             problems.append(f"{at}.reason: an option that scores points must say why")
-        options.append(Option(value, str(label), item.get("description"), dict(scores), tuple(excludes),
-                              item.get("reason")))
+        if item.get("as_change") is not None:
+            _check_text(f"{at}.as_change", item["as_change"], 200, problems)
+        options.append(Option(value, str(label), item.get("description"), dict(scores), item.get("reason"),
+                              item.get("as_change"), item.get("unsure") is True))
     values = [o.value for o in options]
     if len(set(values)) != len(values):
         problems.append(f"{where}.options: values must be unique")
@@ -230,11 +298,182 @@ def _check_whole(questions: list[Question], problems: list[str]) -> None:
             problems.append(f"questions ({qid}).kind: must be {kind}")
     if "company" in by_id and not by_id["company"].required:
         problems.append("questions (company).required: the company is always required")
-    ruled_out = {m for q in questions for o in q.options for m in o.excludes}
-    if not set(ENGAGEMENTS) - ruled_out:
-        problems.append("questions: `excludes` rule out every engagement model; leave at least one always possible")
+    for q in questions:
+        if q.what_if:
+            for o in q.options:
+                if not o.unsure and not o.as_change:
+                    problems.append(f"questions ({q.id}).options ({o.value}).as_change: needed for \"what would "
+                                    "change the answer\" (or mark the option `unsure`, or the question "
+                                    "`what_if: false`)")
     for q in questions:
         for other_id, other_value in q.required_when.items():
             other = by_id.get(other_id)
             if other is None or other.option(other_value) is None:
                 problems.append(f"questions ({q.id}).required_when: no option {other_value!r} in {other_id!r}")
+
+
+def _parse_conditions(raw: Any, questions: Mapping[str, Question], problems: list[str]) -> list[Condition]:
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        problems.append("conditions: expected a list")
+        return []
+    conditions: list[Condition] = []
+    for i, item in enumerate(raw):
+        where = f"conditions[{i}]"
+        if not isinstance(item, dict) or not isinstance(item.get("id"), str) or not ID_PATTERN.match(item["id"]):
+            problems.append(f"{where}: a mapping with an `id` (lower-case letters, digits and _) is required")
+            continue
+        where = f"{where} ({item['id']})"
+        unknown = set(item) - {"id", "model", "title", "question", "overlap", "weak", "missing"}
+        if unknown:
+            problems.append(f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
+        model = item.get("model")
+        if model not in ENGAGEMENTS:
+            problems.append(f"{where}.model: must be one of {', '.join(ENGAGEMENTS)}")
+        _check_text(f"{where}.title", item.get("title"), 150, problems)
+        if "overlap" in item:
+            condition = _parse_overlap_condition(where, item, questions, problems)
+        else:
+            condition = _parse_answer_condition(where, item, questions, problems)
+        if condition is not None:
+            conditions.append(condition)
+    ids = [c.id for c in conditions]
+    if len(set(ids)) != len(ids):
+        problems.append("conditions: ids must be unique")
+    return conditions
+
+
+def _parse_answer_condition(where: str, item: dict, questions: Mapping[str, Question],
+                            problems: list[str]) -> Condition | None:
+    question = questions.get(item.get("question"))  # type: ignore[arg-type]
+    if question is None or question.kind != "choice":
+        problems.append(f"{where}.question: must name a choice question")
+        return None
+    verdicts: dict[str, dict[str, Verdict]] = {}
+    for state in ("weak", "missing"):
+        raw = item.get(state) or {}
+        if not isinstance(raw, dict):
+            problems.append(f"{where}.{state}: expected a mapping of option value to verdict")
+            raw = {}
+        verdicts[state] = {}
+        for value, verdict in raw.items():
+            if question.option(value) is None:
+                problems.append(f"{where}.{state}: {question.id!r} has no option {value!r}")
+                continue
+            parsed = _parse_verdict(f"{where}.{state}.{value}", verdict, state, item.get("model"), problems)
+            if parsed:
+                verdicts[state][value] = parsed
+    if not verdicts["weak"] and not verdicts["missing"]:
+        problems.append(f"{where}: list at least one answer under `weak` or `missing`")
+    both = set(verdicts["weak"]) & set(verdicts["missing"])
+    if both:
+        problems.append(f"{where}: {', '.join(sorted(both))} cannot be both weak and missing")
+    return Condition(item["id"], str(item.get("model")), str(item.get("title")), question.id,
+                     verdicts["weak"], verdicts["missing"])
+
+
+def _parse_overlap_condition(where: str, item: dict, questions: Mapping[str, Question],
+                             problems: list[str]) -> Condition | None:
+    rule = item["overlap"]
+    if not isinstance(rule, dict) or not isinstance(rule.get("when"), dict):
+        problems.append(f"{where}.overlap: expected `when` (question: [options]) and thresholds")
+        return None
+    when: dict[str, tuple[str, ...]] = {}
+    for qid, values in rule["when"].items():
+        question = questions.get(qid)
+        values = tuple(values) if isinstance(values, list) else ()
+        if question is None or not values or any(question.option(v) is None for v in values):
+            problems.append(f"{where}.overlap.when.{qid}: must name a question and a list of its options")
+            continue
+        when[qid] = values
+    thresholds = {}
+    for name in ("weak_below", "missing_below"):
+        value = rule.get(name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
+                                  or not 0 < value <= 8):
+            problems.append(f"{where}.overlap.{name}: hours between 0 and 8")
+            value = None
+        thresholds[name] = value
+    verdicts = {}
+    for state, threshold in (("weak", "weak_below"), ("missing", "missing_below")):
+        if thresholds[threshold] is None:
+            if item.get(state) is not None:
+                problems.append(f"{where}.{state}: needs overlap.{threshold}")
+            verdicts[state] = {}
+            continue
+        parsed = _parse_verdict(f"{where}.{state}", item.get(state), state, item.get("model"), problems)
+        verdicts[state] = {OVERLAP_KEY: parsed} if parsed else {}
+    return Condition(item["id"], str(item.get("model")), str(item.get("title")), None, verdicts["weak"],
+                     verdicts["missing"], OverlapRule(when, thresholds["weak_below"], thresholds["missing_below"]))
+
+
+def _parse_verdict(where: str, raw: Any, state: str, model: Any, problems: list[str]) -> Verdict | None:
+    if not isinstance(raw, dict):
+        problems.append(f"{where}: expected a mapping with `because` and `fix`")
+        return None
+    unknown = set(raw) - {"because", "fix", "instead"}
+    if unknown:
+        problems.append(f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
+    _check_text(f"{where}.because", raw.get("because"), 500, problems)
+    _check_text(f"{where}.fix", raw.get("fix"), 500, problems)
+    for name in ("because", "fix"):
+        text = raw.get(name)
+        if isinstance(text, str) and set(re.findall(r"{(\w*)}", text)) - PLACEHOLDERS:
+            problems.append(f"{where}.{name}: the only placeholders are {{hours}} and {{region}}")
+    instead = raw.get("instead")
+    if state == "missing" and (instead not in ENGAGEMENTS or instead == model):
+        problems.append(f"{where}.instead: name the model the client needs first (one of {', '.join(ENGAGEMENTS)}, "
+                        "not the condition's own)")
+    elif state == "weak" and instead is not None:
+        problems.append(f"{where}.instead: only a missing answer says what comes instead")
+    return Verdict(str(raw.get("because")), str(raw.get("fix")), instead if state == "missing" else None)
+
+
+def _parse_contradictions(raw: Any, questions: Mapping[str, Question], problems: list[str]) -> list[Contradiction]:
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        problems.append("contradictions: expected a list")
+        return []
+    found = []
+    for i, item in enumerate(raw):
+        where = f"contradictions[{i}]"
+        when = item.get("when") if isinstance(item, dict) else None
+        if not isinstance(when, dict) or len(when) < 2:
+            problems.append(f"{where}.when: at least two question: option pairs are required")
+            continue
+        for qid, value in when.items():
+            question = questions.get(qid)
+            if question is None or question.option(value) is None:
+                problems.append(f"{where}.when.{qid}: no such question or option {value!r}")
+        _check_text(f"{where}.note", item.get("note"), 500, problems)
+        found.append(Contradiction(dict(when), str(item.get("note"))))
+    return found
+
+
+def _check_policy(questions: list[Question], conditions: list[Condition], problems: list[str]) -> None:
+    """Nothing that argues against a model may stay unexplained, and `instead` may never lead in a circle."""
+    for q in questions:
+        for o in q.options:
+            for model, points in o.scores.items():
+                covered = any(c.model == model and c.question == q.id and o.value in {**c.weak, **c.missing}
+                              for c in conditions)
+                if isinstance(points, int) and points < 0 and not covered:
+                    problems.append(f"questions ({q.id}).options ({o.value}): costs {model} points, so a condition "
+                                    f"of {model} must list it as weak or missing (with why and what to do)")
+    leads_to: dict[str, set[str]] = {}
+    for c in conditions:
+        for verdict in c.missing.values():
+            if verdict.instead:
+                leads_to.setdefault(c.model, set()).add(verdict.instead)
+    for start in leads_to:
+        seen, todo = set(), list(leads_to[start])
+        while todo:
+            model = todo.pop()
+            if model == start:
+                problems.append(f"conditions: `instead` leads from {start} back to itself")
+                break
+            if model not in seen:
+                seen.add(model)
+                todo.extend(leads_to.get(model, ()))

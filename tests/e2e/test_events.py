@@ -35,7 +35,7 @@ def test_app_home_lists_recent_triages(fitbot, slack):
     (publish,) = slack.wait_for("views.publish")
     assert publish.params["user_id"] == "U0001"
     text = "\n".join(b["text"]["text"] for b in publish.params["view"]["blocks"] if b["type"] == "section")
-    assert "*Hooli &lt;!here&gt;*: Nearshore staff augmentation (high)" in text
+    assert "*Hooli &lt;!here&gt;*: Nearshore staff augmentation (medium)" in text
     assert "<#C0042>" in text
 
 

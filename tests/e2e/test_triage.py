@@ -99,7 +99,8 @@ def test_submission_stores_and_posts_the_recommendation(fitbot, slack, db, answe
     assert call.params["blocks"][0] == {"type": "header", "text": {
         "type": "plain_text", "text": f"{answers['company']}: {model_name}", "emoji": True}}
     texts = "\n".join(b["text"]["text"] for b in call.params["blocks"] if b["type"] == "section")
-    for heading in ("*Why*", "*Risks to watch*", "*Shared working hours", "*Next steps*"):
+    for heading in ("*Why*", "*Against*", "*What would change the answer*", "*Risks to watch*",
+                    "*Shared working hours", "*Next steps*"):
         assert heading in texts
 
     with db.unit_of_work() as s:
@@ -110,10 +111,41 @@ def test_submission_stores_and_posts_the_recommendation(fitbot, slack, db, answe
     assert triage.answers["leadership"] == answers["leadership"]
     assert ENGAGEMENTS[triage.model].name == model_name
     assert triage.reasons and triage.next_steps and len(triage.overlap) == 7
+    assert set(triage.explanation) == {"confidence_notes", "ruled_out", "against", "what_if"}
     assert triage.questionnaire_version == tp.Q.version
     assert row.dedupe_key == f"triage:{triage.id}"
     sent = wait_for_row(db, row.id, "sent")
     assert (sent.sent_channel_id, sent.sent_ts) == ("C0042", call.response["ts"])
+
+
+def test_a_missing_prerequisite_decides_the_posted_call_and_is_stored(fitbot, slack, db):
+    # A ready team that is still working out what to build: discovery first, whatever the points say.
+    fitbot.post(tp.submission({**tp.AUGMENTATION, "work_definition": "exploring"}, channel_id="C0042"))
+    (call,) = slack.wait_for("chat.postMessage", predicate=lambda c: c.ok)
+    sections = [b["text"]["text"] for b in call.params["blocks"] if b["type"] == "section"]
+    assert call.params["blocks"][0]["text"]["text"] == "Acme Corp: Discovery first"
+    why_not = next(t for t in sections if t.startswith("*Why not Nearshore staff augmentation*"))
+    assert "*Work defined enough to start*: The client is still deciding what to build." in why_not
+    changes = next(t for t in sections if t.startswith("*What would change the answer*"))
+    assert "• Nearshore staff augmentation if the client settles a roadmap and a sprint process." in changes
+    assert next(t for t in sections if t.startswith("*Next steps*")).startswith(
+        "*Next steps*\n1. Run a time-boxed discovery")
+    with db.unit_of_work() as s:
+        triage = s.scalars(select(Triage)).one()
+    assert triage.model == "discovery_first"
+    assert triage.explanation["ruled_out"][0]["missing"][0]["condition"] == "defined_work"
+    assert triage.explanation["what_if"][0]["changes"] == [{"question": "work_definition", "answer": "roadmap"}]
+
+
+def test_answers_against_the_call_are_posted_with_their_fix(fitbot, slack):
+    fitbot.post(tp.submission({**tp.AUGMENTATION, "onboarding": "contractor", "previous_engagement": "none"}))
+    (call,) = slack.wait_for("chat.postMessage", predicate=lambda c: c.ok)
+    sections = [b["text"]["text"] for b in call.params["blocks"] if b["type"] == "section"]
+    assert "Medium confidence" in sections[0]
+    against = next(t for t in sections if t.startswith("*Against*"))
+    assert "*Like a contractor* (onboarding like a new hire)" in against
+    assert "→ Agree a new-hire onboarding plan" in against
+    assert "*Why medium confidence, not high*\n• “Like a contractor” argues against it (see Against)." in sections
 
 
 @pytest.mark.parametrize(("changes", "errors"), [

@@ -45,10 +45,43 @@ def test_shipped_file_is_valid_and_covers_the_framework():
     (lambda r: r["questions"].append(copy.deepcopy(r["questions"][2])), "questions: ids must be unique"),
     (lambda r: question(r, "collaboration").update(colour="red"), "unknown field(s) colour"),
     (lambda r: r.pop("version"), "version: a non-empty string"),
+    # The decision policy: nothing that argues against a model may go unexplained.
+    (lambda r: question(r, "collaboration")["options"][0]["scores"].update(consulting_first=-1),
+     "questions (collaboration).options (realtime): costs consulting_first points, so a condition of "
+     "consulting_first must list it as weak or missing"),
+    (lambda r: condition(r, "direction")["missing"]["nobody"].pop("instead"),
+     "conditions[0] (direction).missing.nobody.instead: name the model the client needs first"),
+    (lambda r: condition(r, "direction")["missing"].update(ceo={"because": "b", "fix": "f", "instead": "outsourcing"}),
+     "conditions[0] (direction).missing: 'leadership' has no option 'ceo'"),
+    (lambda r: condition(r, "realtime_overlap")["weak"].update(fix="Shortlist in {city}."),
+     "conditions[5] (realtime_overlap).weak.fix: the only placeholders are {hours} and {region}"),
+    (lambda r: condition(r, "stable_requirements")["missing"]["evolving"].update(instead="outsourcing"),
+     "stable_requirements).missing.evolving.instead"),
+    (lambda r: r["conditions"].append({
+        "id": "loop", "model": "discovery_first", "title": "t", "question": "leadership",
+        "missing": {"nobody": {"because": "b", "fix": "f", "instead": "staff_augmentation"}}}),
+     "conditions: `instead` leads from"),
+    (lambda r: question(r, "work_definition")["options"][0].pop("as_change"),
+     "questions (work_definition).options (roadmap).as_change: needed"),
+    (lambda r: r["contradictions"][0]["when"].update(work_definition="someday"),
+     "contradictions[0].when.work_definition: no such question or option 'someday'"),
 ])
 def test_problems_name_the_field(edit, expected):
     problems = broken(edit)
     assert any(expected in p for p in problems), problems
+
+
+def condition(raw, cid):
+    return next(c for c in raw["conditions"] if c["id"] == cid)
+
+
+def test_conditions_are_read_as_the_policy():
+    direction = next(c for c in Q.conditions if c.id == "direction")
+    assert (direction.model, direction.question, direction.missing["nobody"].instead) == (
+        "staff_augmentation", "leadership", "consulting_first")
+    assert Q.rules_out("staff_augmentation", "work_definition", "exploring")
+    assert not Q.rules_out("staff_augmentation", "onboarding", "contractor")  # it only weakens
+    assert "refer_elsewhere" not in Q.ranked_models  # reached only as what a client needs instead
 
 
 def test_all_problems_reported_at_once():

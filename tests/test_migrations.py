@@ -1,0 +1,31 @@
+"""Migrations keep what is stored: a triage from an older questionnaire keeps its version and result."""
+
+from __future__ import annotations
+
+from sqlalchemy import select, text
+
+from storage.db import Database
+from storage.migrate import upgrade
+from storage.models import Triage
+from tests.databases import private_database
+
+
+def test_an_older_triage_keeps_its_version_and_result(tmp_path):
+    with private_database("fitbot_migrations", tmp_path) as url:
+        upgrade(url, "2026_11_28_0003")
+        db = Database(url)
+        with db.engine.begin() as conn:
+            conn.execute(text(
+                "INSERT INTO triages (team_id, channel_id, user_id, view_id, company, answers, questionnaire_version,"
+                " model, confidence, reasons, risks, next_steps, overlap, created_at, updated_at) VALUES"
+                " ('T1', 'C1', 'U1', 'V1', 'Acme', '{\"work_definition\": \"exploring\"}', '2026-11-28.1',"
+                " 'staff_augmentation', 'low', '[\"old reason\"]', '[]', '[]', '[]',"
+                " '2026-11-28 10:00:00', '2026-11-28 10:00:00')"))
+        upgrade(url)
+        with db.unit_of_work() as session:
+            triage = session.scalars(select(Triage)).one()
+            stored = (triage.questionnaire_version, triage.model, triage.confidence, triage.reasons,
+                      triage.explanation)
+        db.close()
+    # The old points table recommended augmentation here; the triage keeps that, and is not recomputed.
+    assert stored == ("2026-11-28.1", "staff_augmentation", "low", ["old reason"], None)
