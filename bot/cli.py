@@ -23,12 +23,16 @@ def main(argv: list[str] | None = None) -> int:
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     db_commands.add_parser("upgrade", help="apply migrations up to the latest",
                            description="Apply every pending migration to DATABASE_URL.")
-    triage = commands.add_parser("triage", help="answer the /fit questionnaire in the terminal",
+    triage = commands.add_parser("triage", help="answer the /fit questionnaire (or diagnose an engagement) here",
                                  description="Ask the /fit questions here (or read them from a file) and print "
                                              "the recommendation. Needs no Slack workspace or database.")
     triage.add_argument("--answers", type=Path, metavar="FILE",
                         help="YAML or JSON file mapping question ids to answers (see docs/triage.md)")
     triage.add_argument("--json", action="store_true", help="print the recommendation as JSON")
+    triage.add_argument("--diagnose", action="store_true",
+                        help="look back at an engagement that went wrong instead: was the model or the setup "
+                             "wrong, what to change, which model to use now (--answers then takes a diagnosis "
+                             "file, see docs/triage.md)")
     args = parser.parse_args(argv)
 
     from sqlalchemy.exc import OperationalError
@@ -52,9 +56,14 @@ def main(argv: list[str] | None = None) -> int:
 def _run(args: argparse.Namespace) -> int:
     if args.command == "triage":
         from bot.terminal import AnswersFileError, run
-        from bot.triage import questionnaire
+        from bot.triage import diagnosis, questionnaire
 
         try:
+            if args.diagnose:
+                from bot import terminal_diagnosis
+
+                questions = questionnaire.load()
+                return terminal_diagnosis.run(diagnosis.load(), questions, args.answers, args.json, sys.stdout, input)
             return run(questionnaire.load(), args.answers, args.json)
         except AnswersFileError as exc:
             print(f"fitbot triage: {exc}", file=sys.stderr)

@@ -25,7 +25,7 @@ from bot.scheduler import start_scheduler
 from bot.services import Services
 from bot.slack_client import delivery_client
 from bot.slack_errors import error_code
-from bot.triage import questionnaire
+from bot.triage import diagnosis, questionnaire
 from bot.web import WebApp
 from storage import outbox
 from storage.db import Database
@@ -56,9 +56,11 @@ def build_services(settings: Settings, after_ack: Executor) -> Services:
     triage_questions = questionnaire.load()
     plan_checklist = checklist.load()
     checklist.check_against(plan_checklist, triage_questions)
+    lessons = diagnosis.load()
+    diagnosis.check_against(lessons, triage_questions)
     return Services(db=dispatcher.db, questionnaire=triage_questions, dispatcher=dispatcher,
                     triage_modal=QuestionnaireModal(triage_questions), checklist=plan_checklist,
-                    after_ack=after_ack)
+                    diagnosis=lessons, after_ack=after_ack)
 
 
 def serve(settings: Settings) -> int:

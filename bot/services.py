@@ -10,6 +10,7 @@ from slack_bolt import BoltContext
 from bot.dispatcher import Dispatcher
 from bot.onboarding.checklist import Checklist
 from bot.presentation.triage import QuestionnaireModal
+from bot.triage.diagnosis import Policy
 from bot.triage.questionnaire import Questionnaire
 from storage.db import Database
 from storage.triages import Workspace
@@ -22,6 +23,7 @@ class Services:
     dispatcher: Dispatcher
     triage_modal: QuestionnaireModal
     checklist: Checklist
+    diagnosis: Policy
     after_ack: Executor  # runs what a listener hands off once Slack has its answer (handlers.replies.after_ack)
 
 

@@ -33,8 +33,9 @@ _TextLoader.yaml_implicit_resolvers = {
 }
 
 
-def read_answers_file(path: Path) -> dict[str, str | None]:
-    """Answers keyed by question id, from YAML or JSON (JSON is valid YAML, so one parser reads both)."""
+def load_mapping(path: Path) -> dict:
+    """A YAML or JSON file's top-level mapping, scalars kept as written (JSON is valid YAML, so one parser
+    reads both)."""
     try:
         data = yaml.load(path.read_text(encoding="utf-8"), Loader=_TextLoader)
     except OSError as exc:
@@ -45,6 +46,12 @@ def read_answers_file(path: Path) -> dict[str, str | None]:
         raise AnswersFileError(f"{path}: not valid YAML or JSON ({exc})") from exc
     if not isinstance(data, dict):
         raise AnswersFileError(f"{path}: expected a mapping of question id to answer")
+    return data
+
+
+def read_answers_file(path: Path) -> dict[str, str | None]:
+    """Answers keyed by question id."""
+    data = load_mapping(path)
     not_text = [str(k) for k, v in data.items() if isinstance(v, (dict, list))]
     if not_text:
         raise AnswersFileError(f"{path}:\n" + "\n".join(f"  {k}: expected a single answer, not a list or mapping"

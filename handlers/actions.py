@@ -1,5 +1,5 @@
 """Buttons and menus: start a plan from a recommendation, Done / Snooze / Not applicable on a nudge,
-and the per-plan menu of `/fit plans`."""
+the per-plan menu of `/fit plans`, and the App Home's "Diagnose an engagement"."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
 from bot import plans as plan_flow
+from bot.presentation.diagnosis import diagnosis_modal
 from bot.presentation.ids import (
+    HOME_DIAGNOSE_ACTION_ID,
     ITEM_DONE_ACTION_ID,
     ITEM_NA_ACTION_ID,
     ITEM_SNOOZE_ACTION_ID,
@@ -17,7 +19,7 @@ from bot.presentation.ids import (
 from bot.presentation.plans import move_start_modal
 from bot.services import Services, workspace_of
 from bot.slack_users import is_workspace_admin
-from handlers.replies import after_ack, open_modal, open_plan_modal, tell_user
+from handlers.replies import after_ack, direct_message, open_modal, open_plan_modal, tell_user
 from storage import plans, triages
 
 
@@ -27,6 +29,7 @@ def register(app: App) -> None:
     app.action(ITEM_NA_ACTION_ID)(item_not_applicable)
     app.action(ITEM_SNOOZE_ACTION_ID)(item_snooze)
     app.action(PLAN_MANAGE_ACTION_ID)(manage_plan)
+    app.action(HOME_DIAGNOSE_ACTION_ID)(diagnose_from_home)
 
 
 def _number(value: object) -> int | None:
@@ -139,3 +142,14 @@ def _report(services: Services, respond: Respond, outcome: plan_flow.Changed | s
         tell_user(respond, outcome.message)
     if outcome.send_now:
         services.dispatcher.send_now(outcome.send_now)
+
+
+def diagnose_from_home(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
+    """The App Home has no channel: the lesson goes to the lead's messages with fitbot, and so does any
+    problem opening the form (a Home click has no response_url)."""
+    ack()
+    services: Services = context["services"]
+    user_id = body["user"]["id"]
+    view = diagnosis_modal(services.diagnosis, services.questionnaire, company="", metadata={"channel_id": user_id})
+    after_ack(context, lambda: open_modal(client, body["trigger_id"], view, direct_message(client, user_id),
+                                          "the diagnosis form"))

@@ -1,10 +1,12 @@
-"""`/fit [company]` opens the questionnaire; `/fit onboard` a plan; `/fit plans` lists them; `/fit help`."""
+"""`/fit [company]` opens the questionnaire; `/fit diagnose [company]` looks back at an engagement that went
+wrong; `/fit onboard` starts a plan; `/fit plans` lists them; `/fit help`."""
 
 from __future__ import annotations
 
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
+from bot.presentation.diagnosis import diagnosis_modal
 from bot.presentation.mrkdwn import clean, unescape
 from bot.presentation.plans import plans_list
 from bot.presentation.triage import help_message
@@ -13,6 +15,7 @@ from handlers.replies import after_ack, open_modal, open_plan_modal, reply
 from storage import plans
 
 HELP_WORDS = {"help", "?", "-h", "--help"}
+DIAGNOSE_WORD = "diagnose"
 
 
 def register(app: App) -> None:
@@ -32,6 +35,11 @@ def fit_command(ack: Ack, command: dict, client: WebClient, context: BoltContext
                                                    channel_id=command["channel_id"]))
     elif word == "plans":
         after_ack(context, lambda: list_plans(services, context, respond))
+    elif word.split(maxsplit=1)[:1] == [DIAGNOSE_WORD]:
+        company = text[len(DIAGNOSE_WORD):].strip()
+        view = diagnosis_modal(services.diagnosis, services.questionnaire, company=company,
+                               metadata={"channel_id": command["channel_id"]})
+        after_ack(context, lambda: open_modal(client, command["trigger_id"], view, respond, "the diagnosis form"))
     else:
         view = services.triage_modal.render(company=text, metadata={"channel_id": command["channel_id"]})
         after_ack(context, lambda: open_modal(client, command["trigger_id"], view, respond, "the questionnaire"))

@@ -38,7 +38,8 @@ def after_ack(context: BoltContext, work: Callable[[], None]) -> None:
     services.after_ack.submit(run)
 
 
-def open_modal(client: WebClient, trigger_id: str, view: Any, respond: Respond, what: str) -> None:
+def open_modal(client: WebClient, trigger_id: str, view: Any, respond: Respond | Callable[..., None],
+               what: str) -> None:
     """views.open right away (the trigger_id dies 3 s after the click); failures reach the user."""
     try:
         client.views_open(trigger_id=trigger_id, view=view)
@@ -61,11 +62,19 @@ def open_plan_modal(services: Services, client: WebClient, trigger_id: str, resp
     open_modal(client, trigger_id, view, respond, "the onboarding plan form")
 
 
-def tell_user(respond: Respond, text: str) -> None:
+def direct_message(client: WebClient, user_id: str) -> Callable[..., None]:
+    """A stand-in for `respond` where Slack gives no response_url (App Home clicks): a DM to the user."""
+    def send(text: str, **_: Any) -> None:
+        client.chat_postMessage(channel=user_id, text=text)
+
+    return send
+
+
+def tell_user(respond: Respond | Callable[..., None], text: str) -> None:
     reply(respond, text=text)
 
 
-def reply(respond: Respond, **message: Any) -> None:
+def reply(respond: Respond | Callable[..., None], **message: Any) -> None:
     """An ephemeral answer through the request's response_url; if even that fails, it is logged."""
     log.info("answering the user: %s", message.get("text"))
     try:

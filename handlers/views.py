@@ -1,4 +1,4 @@
-"""Modal submissions: the /fit questionnaire, the onboarding plan form, and moving a plan's first day.
+"""Modal submissions: the /fit questionnaire, a diagnosis, the onboarding plan form, and moving a plan's first day.
 
 Each validates (errors inline on the right block, nothing stored), stores in one transaction with its
 outbox rows, answers the modal, then hands the rows due now to the dispatcher.
@@ -16,17 +16,21 @@ from slack_sdk import WebClient
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot import plans as plan_flow
+from bot.presentation.diagnosis import check_now, diagnosed_view, parse_diagnosis
 from bot.presentation.ids import (
     ANSWER_ACTION_ID,
+    DIAGNOSE_CALLBACK_ID,
     PLAN_CALLBACK_ID,
     PLAN_MOVE_CALLBACK_ID,
     TRIAGE_CALLBACK_ID,
 )
 from bot.presentation.plans import notice_view, parse_plan_form
 from bot.presentation.triage import parse_submission, submitted_view
+from bot.record_diagnosis import record_diagnosis
 from bot.record_triage import record_triage
 from bot.services import Services, workspace_of
 from bot.slack_users import is_workspace_admin
+from bot.triage.diagnosis import diagnose
 from bot.triage.engine import recommend
 from handlers.replies import after_ack
 
@@ -37,6 +41,7 @@ SAVE_FAILED = "fitbot couldn't save this just now. Your answers are still here: 
 
 def register(app: App) -> None:
     app.view(TRIAGE_CALLBACK_ID)(submit_triage)
+    app.view(DIAGNOSE_CALLBACK_ID)(submit_diagnosis)
     app.view(PLAN_CALLBACK_ID)(submit_plan)
     app.view(PLAN_MOVE_CALLBACK_ID)(submit_move)
 
@@ -126,3 +131,35 @@ def _metadata(view: dict) -> dict:
     except (TypeError, ValueError):
         return {}
     return data if isinstance(data, dict) else {}
+
+
+def submit_diagnosis(ack: Ack, body: dict, view: dict, context: BoltContext) -> None:
+    services: Services = context["services"]
+    form = parse_diagnosis(services.questionnaire, view["state"]["values"])
+    errors = services.diagnosis.check(form["model_used"], form["symptoms"], form["other"])
+    errors.update(check_now(services.questionnaire, form["answers"]))
+    company_problem = services.questionnaire.check_answers({"company": form["company"]}).get("company")
+    if company_problem:
+        errors["company"] = company_problem
+    channel_id = _metadata(view).get("channel_id")
+    if not isinstance(channel_id, str) or not channel_id:
+        errors.setdefault("company", "This form lost track of where to answer. Close it and run /fit diagnose again.")
+    if errors:
+        ack(response_action="errors", errors=errors)
+        return
+    company = form["company"]
+    zone = form["answers"].get("timezone") or "America/New_York"
+    result = diagnose(services.diagnosis, services.questionnaire, model_used=form["model_used"],
+                      symptoms=form["symptoms"], other=form["other"], answers={"company": company, **form["answers"]},
+                      on=datetime.now(ZoneInfo(zone)).date())
+    try:
+        outbox_id = record_diagnosis(services.db, workspace_of(context), view_id=view["id"], channel_id=channel_id,
+                                     user_id=body["user"]["id"], company=company, answers=form["answers"],
+                                     diagnosis=result)
+    except SQLAlchemyError:
+        log.exception("could not store diagnosis for view %s", view["id"])
+        ack(response_action="errors", errors={"company": SAVE_FAILED.format(button="Diagnose")})
+        return
+    ack(response_action="update", view=diagnosed_view(company=company, diagnosis=result, channel_id=channel_id))
+    if outbox_id is not None:
+        after_ack(context, lambda: services.dispatcher.send_now([outbox_id]))

@@ -158,3 +158,29 @@ class PlanItem(Base):
     escalated_at: Mapped[datetime | None]
     closed_by: Mapped[str | None] = mapped_column(String(32))
     closed_at: Mapped[datetime | None]
+
+
+class Diagnosis(Base):
+    """A lead's look back at an engagement that underperformed, and the lesson fitbot drew from it."""
+
+    __tablename__ = "diagnoses"
+    __table_args__ = (UniqueConstraint("team_id", "view_id", name="uq_diagnoses_team_view"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32), index=True)
+    enterprise_id: Mapped[str | None] = mapped_column(String(32))
+    view_id: Mapped[str] = mapped_column(String(64))
+    channel_id: Mapped[str] = mapped_column(String(32))
+    user_id: Mapped[str] = mapped_column(String(32))
+    company: Mapped[str] = mapped_column(String(200))
+    # The company's latest triage when the diagnosis was made, so the two are found together.
+    triage_id: Mapped[int | None] = mapped_column(ForeignKey("triages.id"))
+    model_used: Mapped[str] = mapped_column(String(40))
+    symptoms: Mapped[list[Any]]
+    other: Mapped[str | None] = mapped_column(Text)
+    answers: Mapped[dict[str, Any]]
+    wrong: Mapped[str] = mapped_column(String(16))  # model | setup | unclear
+    use_now: Mapped[str | None] = mapped_column(String(40))
+    result: Mapped[dict[str, Any]]  # bot.triage.serialize.diagnosis_dict
+    policy_version: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

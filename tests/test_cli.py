@@ -241,3 +241,41 @@ def test_socket_mode_with_a_refused_app_token_is_one_clear_line(tmp_path):
     assert result.returncode == 2
     assert "  SLACK_APP_TOKEN: Slack refused it (invalid_auth)." in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_triage_diagnose_from_a_file_says_what_went_wrong_and_what_to_use_now(tmp_path):
+    answers = tmp_path / "globex.yml"
+    answers.write_text("company: Globex\nmodel_used: staff_augmentation\nsymptoms: [little_direction]\n"
+                       "now:\n  leadership: nobody\n")
+    result = fitbot("triage", "--diagnose", "--answers", str(answers), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "Globex: Staff augmentation (engineers joined the team) that underperformed"
+    assert "  The model can work here; the setup around it didn't." in result.stdout
+    assert "Use now: Fractional CTO / consulting first" in lines
+    assert "Not the lesson:" in lines
+    as_json = json.loads(fitbot("triage", "--diagnose", "--answers", str(answers), "--json", cwd=tmp_path).stdout)
+    assert (as_json["wrong"], as_json["use_now"]) == ("setup", "consulting_first")
+    assert as_json["lessons"][0]["symptom"] == "little_direction"
+
+
+def test_triage_diagnose_rejects_a_bad_file_naming_each_field_and_the_valid_values(tmp_path):
+    answers = tmp_path / "bad.yml"
+    answers.write_text("company: Acme\nmodel_used: freelancers\nsymptoms: [other]\nnow: {leadership: ceo}\n")
+    result = fitbot("triage", "--diagnose", "--answers", str(answers), cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        f"fitbot triage: {answers}:",
+        "  model_used: Pick the model the client used. (outsourcing, staff_augmentation)",
+        "  other: Say in a sentence what went wrong: you ticked \"Something else\".",
+        "  now.leadership: not one of head_of_engineering, senior_engineer, nobody",
+    ]
+
+
+def test_triage_diagnose_asks_at_the_prompt(tmp_path):
+    # Company, then outsourcing, then two symptoms, then no current answers.
+    result = fitbot("triage", "--diagnose", cwd=tmp_path, stdin="Initech\n1\n1, 5\nn\n")
+    assert result.returncode == 0, result.stderr
+    assert "Initech: Project outsourcing (a vendor delivered a scope) that underperformed" in result.stdout
+    assert "How: Requirements kept changing; The timezone made collaboration hard" in result.stdout
+    assert "Use now: Nearshore staff augmentation" in result.stdout

@@ -1,6 +1,8 @@
 """Callback, block and action ids shared by the builders and the handlers that parse them."""
 
 TRIAGE_CALLBACK_ID = "fit_triage"
+DIAGNOSE_CALLBACK_ID = "fit_diagnose"
+HOME_DIAGNOSE_ACTION_ID = "home_diagnose"
 ANSWER_ACTION_ID = "answer"
 PLAN_CALLBACK_ID = "fit_plan"
 PLAN_MOVE_CALLBACK_ID = "fit_plan_move"

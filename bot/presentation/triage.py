@@ -24,7 +24,12 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.presentation.ids import ANSWER_ACTION_ID, PLAN_START_ACTION_ID, TRIAGE_CALLBACK_ID
+from bot.presentation.ids import (
+    ANSWER_ACTION_ID,
+    HOME_DIAGNOSE_ACTION_ID,
+    PLAN_START_ACTION_ID,
+    TRIAGE_CALLBACK_ID,
+)
 from bot.presentation.mrkdwn import clean, escape, truncate
 from bot.triage.engagements import PLACEMENT
 from bot.triage.engine import Recommendation
@@ -41,6 +46,8 @@ USAGE = (
     "*`/fit onboard`*: start an onboarding plan for a placed engineer; fitbot nudges each checklist item "
     "in the channel on its day until it is done.\n"
     "*`/fit plans`*: the active onboarding plans, with progress; pause, resume, cancel or move one.\n"
+    "*`/fit diagnose [company]`*: look back at an engagement that underperformed; fitbot says whether the model "
+    "or the setup was wrong, what to change, and which model to use now.\n"
     "*`/fit help`*: this message."
 )
 
@@ -243,8 +250,10 @@ def help_message() -> dict[str, Any]:
 
 def home_view(recent: Sequence[Mapping[str, Any]]) -> View:
     """App Home: how to use fitbot and the latest triages in this workspace."""
-    blocks: list[Block] = [HeaderBlock(text="fitbot"), _section(USAGE), DividerBlock(),
-                           _section("*Recent triages*")]
+    blocks: list[Block] = [HeaderBlock(text="fitbot"), _section(USAGE),
+                           ActionsBlock(block_id="home_actions", elements=[ButtonElement(
+                               text="Diagnose an engagement", action_id=HOME_DIAGNOSE_ACTION_ID)]),
+                           DividerBlock(), _section("*Recent triages*")]
     if not recent:
         blocks.append(_section("None yet. Run `/fit Company name` in any channel."))
     for row in recent:

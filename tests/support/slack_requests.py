@@ -192,6 +192,11 @@ def select_value(action_id: str, value: str | None, text: str | None = None) -> 
     return {action_id: {"type": "static_select", "selected_option": _option(value, text)}}
 
 
+def checkboxes_value(action_id: str, options: list[tuple[str, str]]) -> dict[str, Any]:
+    """checkboxes state: every ticked (value, text); nothing ticked arrives as an empty list."""
+    return {action_id: {"type": "checkboxes", "selected_options": [_option(v, t) for v, t in options]}}
+
+
 def users_select_value(action_id: str, user: str | None) -> dict[str, Any]:
     return {action_id: {"type": "users_select", "selected_user": user}}
 
@@ -329,6 +334,36 @@ def block_actions(
             "state": {"values": {}},
             "response_url": response_url or _response_url("actions", team_id),
             "actions": [_action(action_id, block_id, value, button_text, selected, element_type)],
+        }
+    )
+
+
+def home_block_actions(*, action_id: str, block_id: str, team_id: str = TEAM_ID, user_id: str = "U0001",
+                       view_id: str = "VHOME0001") -> str:
+    """A button click on the App Home tab: the container is the view, and there is no channel, message or
+    response_url (https://docs.slack.dev/reference/interaction-payloads/block_actions-payload)."""
+    button_text = {"type": "plain_text", "text": action_id, "emoji": True}
+    return _interactive(
+        {
+            "type": "block_actions",
+            "user": _user(user_id, team_id),
+            "api_app_id": APP_ID,
+            "token": VERIFICATION_TOKEN,
+            "container": {"type": "view", "view_id": view_id},
+            "trigger_id": new_trigger_id(),
+            "team": _team(team_id),
+            "enterprise": None,
+            "is_enterprise_install": False,
+            "view": {
+                "id": view_id, "team_id": team_id, "type": "home", "blocks": [], "private_metadata": "",
+                "callback_id": "", "state": {"values": {}}, "hash": f"{int(time.time())}.{secrets.token_hex(4)}",
+                "title": {"type": "plain_text", "text": "View Title", "emoji": True}, "clear_on_close": False,
+                "notify_on_close": False, "close": None, "submit": None, "previous_view_id": None,
+                "root_view_id": view_id, "app_id": APP_ID, "external_id": "", "app_installed_team_id": team_id,
+                "bot_id": BOT_ID,
+            },
+            "actions": [{"type": "button", "action_id": action_id, "block_id": block_id, "text": button_text,
+                         "action_ts": new_ts()}],
         }
     )
 

@@ -122,3 +122,16 @@ def test_a_late_nudge_is_the_blocks_slack_sdk_builds_and_checks():
              ContextBlock(elements=[MarkdownTextObject(text=late)]),
              ActionsBlock.parse(item_buttons(7))]
     assert blocks == [b.to_dict() for b in built]
+
+
+def test_diagnosis_modal_within_slack_limits_and_carries_its_channel():
+    from bot.presentation.diagnosis import diagnosis_modal
+    from bot.triage import diagnosis
+
+    view = diagnosis_modal(diagnosis.load(), Q, company="B" * 300, metadata={"channel_id": "C9"}).to_dict()
+    assert len(view["title"]["text"]) <= 24 and len(view["blocks"]) <= 100
+    assert json.loads(view["private_metadata"]) == {"channel_id": "C9"}
+    ids = [b["block_id"] for b in view["blocks"] if b["type"] == "input"]
+    assert len(ids) == len(set(ids))
+    company = next(b for b in view["blocks"] if b.get("block_id") == "company")
+    assert company["element"]["initial_value"] == "B" * 119 + "…"

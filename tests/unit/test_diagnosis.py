@@ -1,0 +1,101 @@
+"""Diagnosing an engagement that went wrong: the model or the setup, what to change, what to use now."""
+
+import copy
+from datetime import date
+
+import pytest
+import yaml
+
+from bot.triage import diagnosis, questionnaire
+from bot.triage.questionnaire import QuestionnaireError
+
+Q = questionnaire.load()
+POLICY = diagnosis.load()
+DAY = date(2026, 11, 28)
+NOW_READY = {"leadership": "head_of_engineering", "need_shape": "skills", "onboarding": "new_hire",
+             "work_definition": "roadmap", "requirements_change": "evolving", "collaboration": "realtime",
+             "timezone": "America/Chicago"}
+AUG, OUT, CONSULT = "staff_augmentation", "outsourcing", "consulting_first"
+
+
+def run(model_used, *symptoms, answers=None, other=None):
+    return diagnosis.diagnose(POLICY, Q, model_used=model_used, symptoms=symptoms, other=other,
+                              answers=answers or {}, on=DAY)
+
+
+@pytest.mark.parametrize(("model_used", "symptom", "wrong", "use_now"), [
+    # Outsourcing that failed on changing requirements: the wrong model for iterative work; embed engineers.
+    (OUT, "requirements_changed", "model", AUG),
+    # The handoff problem: code the team can't own; build inside the team.
+    (OUT, "unmaintainable_code", "model", AUG),
+    # Work that needed steering from the client needed engineers the client directs.
+    (OUT, "little_direction", "model", AUG),
+    (OUT, "treated_as_contractor", "model", AUG),
+    # Offshore outsourcing is workable when the handoff is designed around the gap: the setup failed.
+    (OUT, "timezone", "setup", OUT),
+    # Augmentation without direction or feedback: the client's management failed, not the engineers.
+    (AUG, "little_direction", "setup", AUG),
+    (AUG, "treated_as_contractor", "setup", AUG),
+    (AUG, "requirements_changed", "setup", AUG),
+    (AUG, "unmaintainable_code", "setup", AUG),
+    (AUG, "timezone", "setup", AUG),
+    (AUG, "other", "unclear", None),
+])
+def test_each_story_names_whether_the_model_or_the_setup_was_wrong(model_used, symptom, wrong, use_now):
+    d = run(model_used, symptom, other="It just didn't work")
+    assert (d.wrong, d.use_now) == (wrong, use_now)
+    assert d.verdict == diagnosis.VERDICTS[wrong]
+    (lesson,) = d.lessons
+    assert lesson.lesson and lesson.change
+
+
+def test_the_wrong_lesson_is_always_named_and_no_lesson_blames_a_category_of_engineers():
+    for lesson in POLICY.lessons.values():
+        d = run(lesson.model, lesson.symptom, other="x")
+        assert d.not_the_lesson.startswith("The wrong lesson is that outsourcing, contractors, or engineers")
+        text = " ".join([d.verdict, *(x.lesson for x in d.lessons), *(x.change for x in d.lessons)]).lower()
+        for blame in ("underperform", "latam engineers", "offshore engineers", "contractors are", "bad engineers"):
+            assert blame not in text
+
+
+def test_a_model_mismatch_outweighs_a_setup_problem():
+    d = run(OUT, "timezone", "requirements_changed")
+    assert (d.wrong, d.use_now) == ("model", AUG)
+    assert [s.value for s in d.symptoms] == ["requirements_changed", "timezone"]  # the file's order
+
+
+def test_missing_direction_now_means_a_fractional_cto_first():
+    # The setup lesson says augmentation, but nobody can direct the work yet: that comes first.
+    d = run(AUG, "little_direction", answers={"leadership": "nobody"})
+    assert d.use_now == CONSULT
+    assert d.ruled_out[0].missing[0].condition == "direction"
+    assert d.recommendation is None  # only some of the current answers were given
+
+
+def test_full_current_answers_get_a_full_recommendation_with_the_failure_as_history():
+    d = run(OUT, "requirements_changed", answers=NOW_READY)
+    assert d.use_now == AUG
+    assert d.recommendation is not None
+    reason = Q.question("previous_engagement").option("outsourcing_changing_scope").reason
+    assert reason in d.recommendation.reasons
+
+
+def test_inputs_are_checked_field_by_field():
+    assert POLICY.check(None, [], None) == {"model_used": "Pick the model the client used.",
+                                            "symptoms": "Pick at least one way the engagement underperformed."}
+    assert POLICY.check(OUT, ["other"], "  ") == {
+        "other": "Say in a sentence what went wrong: you ticked \"Something else\"."}
+    assert POLICY.check(OUT, ["boredom"], None) == {"symptoms": "Pick from the listed options."}
+    assert POLICY.check(AUG, ["timezone"], None) == {}
+
+
+def test_the_file_is_validated_naming_the_field():
+    raw = yaml.safe_load(diagnosis.DEFAULT_PATH.read_text())
+    broken = copy.deepcopy(raw)
+    broken["lessons"] = [x for x in broken["lessons"] if (x["model"], x["symptom"]) != (OUT, "timezone")]
+    broken["models"].append({"value": "hiring", "label": "In-house hiring"})
+    with pytest.raises(QuestionnaireError) as info:
+        diagnosis.parse(broken)
+    assert "lessons: none for outsourcing / timezone" in info.value.problems
+    assert any(p.startswith("models (hiring): not an engagement model") for p in info.value.problems)
+    diagnosis.check_against(POLICY, Q)  # the shipped histories are questionnaire answers
