@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from importlib.metadata import version
 from pathlib import Path
 
 from bot.config import SettingsError, load_settings
@@ -12,20 +13,36 @@ from bot.onboarding.checklist import ChecklistError
 from bot.triage.questionnaire import QuestionnaireError
 
 
+def _reads(*names: str) -> str:
+    return ("reads from the environment (or .env): " + ", ".join(names) + ". README.md lists every setting."
+            if names else "reads no settings.")
+
+
+SERVE_SETTINGS = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "SLACK_API_URL", "DATABASE_URL",
+                  "PORT", "LOG_LEVEL", "SLACK_CHANNEL_RATE")
+DISPATCH_SETTINGS = ("SLACK_BOT_TOKEN", "SLACK_API_URL", "DATABASE_URL", "LOG_LEVEL", "SLACK_CHANNEL_RATE")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="fitbot", description="Engagement triage for Slack.")
+    parser.add_argument("--version", action="version", version=f"fitbot {version('fitbot')}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     commands.add_parser("serve", help="run the Slack app (HTTP on PORT, or Socket Mode with SLACK_APP_TOKEN)",
-                        description="Run migrations, then serve Slack requests and deliver queued messages.")
+                        description="Run migrations, then serve Slack requests and deliver queued messages.",
+                        epilog=_reads(*SERVE_SETTINGS))
     commands.add_parser("dispatch", help="send every due outbox message once, then exit (for cron)",
-                        description="One dispatcher pass: send what is due, print what happened.")
-    db = commands.add_parser("db", help="database commands", description="Database maintenance.")
+                        description="One dispatcher pass: send what is due, print what happened.",
+                        epilog=_reads(*DISPATCH_SETTINGS))
+    db = commands.add_parser("db", help="database commands", description="Database maintenance.",
+                             epilog=_reads("DATABASE_URL", "LOG_LEVEL"))
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     db_commands.add_parser("upgrade", help="apply migrations up to the latest",
-                           description="Apply every pending migration to DATABASE_URL.")
+                           description="Apply every pending migration to DATABASE_URL.",
+                           epilog=_reads("DATABASE_URL", "LOG_LEVEL"))
     triage = commands.add_parser("triage", help="answer the /fit questionnaire (or diagnose an engagement) here",
                                  description="Ask the /fit questions here (or read them from a file) and print "
-                                             "the recommendation. Needs no Slack workspace or database.")
+                                             "the recommendation. Needs no Slack workspace or database.",
+                                 epilog=_reads())
     triage.add_argument("--answers", type=Path, metavar="FILE",
                         help="YAML or JSON file mapping question ids to answers (see docs/triage.md)")
     triage.add_argument("--json", action="store_true", help="print the recommendation as JSON")
@@ -58,6 +75,8 @@ def _run(args: argparse.Namespace) -> int:
         from bot.terminal import AnswersFileError, run
         from bot.triage import diagnosis, questionnaire
 
+        if sys.stdin.isatty():
+            import readline  # noqa: F401  (line editing and history for input())
         try:
             if args.diagnose:
                 from bot import terminal_diagnosis
@@ -71,6 +90,9 @@ def _run(args: argparse.Namespace) -> int:
         except EOFError:
             print("\nfitbot triage: input ended before every question was answered", file=sys.stderr)
             return 2
+        except KeyboardInterrupt:
+            print("\nfitbot triage: stopped; nothing was saved.", file=sys.stderr)
+            return 130
 
     purpose = "db" if args.command == "db" else args.command
     settings = load_settings(purpose)

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from bot.onboarding import schedule
 from bot.onboarding.checklist import Checklist
 from bot.presentation.plans import channel_problem_notice, notice_message
+from bot.user_text import BROKEN, is_broken
 from storage import outbox, plans, triages
 from storage.db import Database
 from storage.models import Plan, PlanItem, utcnow
@@ -88,7 +89,9 @@ def check_request(raw: Mapping[str, Any], today: date) -> tuple[PlanRequest | No
     manager, buddy = raw.get("manager_user"), raw.get("buddy_user")
     if not engineer_user and not engineer_name:
         errors["engineer_user"] = "Pick the engineer, or type their name below if they are not in Slack yet."
-    if len(engineer_name) > 120:
+    if is_broken(engineer_name):
+        errors["engineer_name"] = BROKEN
+    elif len(engineer_name) > 120:
         errors["engineer_name"] = f"Keep this to 120 characters (it has {len(engineer_name)})."
     if not manager:
         errors["manager_user"] = "Pick the client's engineering manager."

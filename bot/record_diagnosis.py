@@ -8,7 +8,7 @@ from typing import Any
 from bot.presentation.diagnosis import lesson_message
 from bot.triage.diagnosis import Diagnosis
 from bot.triage.serialize import diagnosis_dict
-from storage import diagnoses, outbox
+from storage import diagnoses, outbox, triages
 from storage.db import Database
 from storage.triages import Workspace
 
@@ -18,7 +18,8 @@ def record_diagnosis(db: Database, workspace: Workspace, *, view_id: str, channe
     """Diagnosis row and outbox row in one transaction; returns the outbox id, or None for a duplicate view."""
     d = diagnosis
     with db.unit_of_work() as session:
-        triage_id = diagnoses.latest_triage_id(session, workspace, company)
+        triage = triages.latest_for_company(session, workspace, company)
+        triage_id = triage.id if triage else None
         diagnosis_id = diagnoses.insert_diagnosis(session, workspace, view_id=view_id, values={
             "channel_id": channel_id, "user_id": user_id, "company": company, "triage_id": triage_id,
             "model_used": d.model_used, "symptoms": [s.value for s in d.symptoms], "other": d.other,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TextIO
@@ -12,10 +12,10 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
-from bot.presentation.mrkdwn import clean
 from bot.triage.engine import Recommendation, recommend
 from bot.triage.questionnaire import Question, Questionnaire
 from bot.triage.serialize import recommendation_dict
+from bot.user_text import clean
 
 
 class AnswersFileError(ValueError):
@@ -33,57 +33,83 @@ _TextLoader.yaml_implicit_resolvers = {
 }
 
 
-def load_mapping(path: Path) -> dict:
+class AnswersFile:
     """A YAML or JSON file's top-level mapping, scalars kept as written (JSON is valid YAML, so one parser
-    reads both)."""
-    try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_TextLoader)
-    except OSError as exc:
-        raise AnswersFileError(f"{path}: cannot be read ({exc.strerror})") from exc
-    except UnicodeDecodeError as exc:
-        raise AnswersFileError(f"{path}: not UTF-8 text") from exc
-    except yaml.YAMLError as exc:
-        raise AnswersFileError(f"{path}: not valid YAML or JSON ({exc})") from exc
-    if not isinstance(data, dict):
-        raise AnswersFileError(f"{path}: expected a mapping of question id to answer")
-    return data
+    reads both), and the line each key is on, so every problem can say where it is."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            text = path.read_text(encoding="utf-8")
+            data = yaml.load(text, Loader=_TextLoader)
+            node = yaml.compose(text, Loader=_TextLoader)
+        except OSError as exc:
+            raise AnswersFileError(f"{path}: cannot be read ({exc.strerror})") from exc
+        except UnicodeDecodeError as exc:
+            raise AnswersFileError(f"{path}: not UTF-8 text") from exc
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f"{path}:{mark.line + 1}" if mark else str(path)
+            raise AnswersFileError(f"{where}: not valid YAML or JSON ({getattr(exc, 'problem', None) or exc})") from exc
+        if not isinstance(data, dict):
+            raise AnswersFileError(f"{path}: expected a mapping of question id to answer")
+        self.data: dict = data
+        self.lines = {str(k.value): k.start_mark.line + 1 for k, _ in node.value} if node is not None else {}
+
+    def problems(self, problems: Sequence[tuple[str, str]]) -> AnswersFileError:
+        """One error listing each (key, message), with the line of the key (or of its parent, `now.x`)."""
+        lines = [f"  {self.path}:{self.lines[key.split('.')[0]]}: {key}: {message}"
+                 if key.split(".")[0] in self.lines else f"  {self.path}: {key}: {message}"
+                 for key, message in problems]
+        return AnswersFileError(f"{self.path}: {len(problems)} problem{'s' if len(problems) > 1 else ''}:\n"
+                                + "\n".join(lines))
 
 
-def read_answers_file(path: Path) -> dict[str, str | None]:
-    """Answers keyed by question id."""
-    data = load_mapping(path)
-    not_text = [str(k) for k, v in data.items() if isinstance(v, (dict, list))]
+def read_answers_file(path: Path) -> tuple[dict[str, str | None], AnswersFile]:
+    """Answers keyed by question id, and the file they came from (for its problems)."""
+    file = AnswersFile(path)
+    not_text = [(str(k), "expected a single answer, not a list or mapping") for k, v in file.data.items()
+                if isinstance(v, (dict, list))]
     if not_text:
-        raise AnswersFileError(f"{path}:\n" + "\n".join(f"  {k}: expected a single answer, not a list or mapping"
-                                                         for k in not_text))
-    return {str(k): None if v is None else clean(v) or None for k, v in data.items()}
+        raise file.problems(not_text)
+    return {str(k): None if v is None else clean(v) or None for k, v in file.data.items()}, file
 
 
 def ask(questionnaire: Questionnaire, read: Callable[[str], str], out: TextIO) -> dict[str, str | None]:
     """Ask every question at the prompt, repeating one until its answer is acceptable."""
     answers: dict[str, str | None] = {}
-    for q in questionnaire.questions:
+    total = len(questionnaire.questions)
+    for number, q in enumerate(questionnaire.questions, 1):
+        out.write(f"\nQuestion {number} of {total}: {q.label}"
+                  f"{'' if q.required or q.required_when else ' (optional, Enter to skip)'}\n")
+        for i, option in enumerate(q.options, 1):
+            out.write(f"  {i}. {option.label}" + (f" ({option.description})" if option.description else "") + "\n")
         while True:
-            answers[q.id] = _ask_one(q, read, out)
-            problem = questionnaire.check_answers(answers).get(q.id)
+            answers[q.id], problem = _read_one(q, read)
+            problem = problem or questionnaire.check_answers(answers).get(q.id)
             if not problem:
                 break
             out.write(f"  {problem}\n")
     return answers
 
 
-def _ask_one(q: Question, read: Callable[[str], str], out: TextIO) -> str | None:
-    out.write(f"\n{q.label}{'' if q.required or q.required_when else ' (optional, Enter to skip)'}\n")
+def _read_one(q: Question, read: Callable[[str], str]) -> tuple[str | None, str | None]:
+    """The answer typed, or the problem with it."""
     if not q.options:
-        return read("> ").strip() or None
-    for i, option in enumerate(q.options, 1):
-        out.write(f"  {i}. {option.label}" + (f" ({option.description})" if option.description else "") + "\n")
+        return clean(read("> ")) or None, None
     choice = read("number> ").strip()
     if not choice:
-        return None
+        return None, None
     if choice.isdigit() and 1 <= int(choice) <= len(q.options):
-        return q.options[int(choice) - 1].value
-    return choice  # check_answers reports it as not one of the options
+        return q.options[int(choice) - 1].value, None
+    return None, f"Type a number from 1 to {len(q.options)}."
+
+
+def with_values(q: Question | None, message: str) -> str:
+    """A problem with a choice, followed by the values the file may use."""
+    if q is None or not q.options or not message.startswith("Pick"):
+        return message
+    return f"{message.rstrip('.')}: {', '.join(o.value for o in q.options)}."
 
 
 def render(company: str, r: Recommendation, as_json: bool = False) -> str:
@@ -112,13 +138,14 @@ def render(company: str, r: Recommendation, as_json: bool = False) -> str:
 def run(questionnaire: Questionnaire, answers_file: Path | None, as_json: bool, out: TextIO = sys.stdout,
         read: Callable[[str], str] = input) -> int:
     if answers_file is not None:
-        answers = read_answers_file(answers_file)
-        unknown = sorted(set(answers) - {q.id for q in questionnaire.questions})
-        errors = questionnaire.check_answers(answers)
-        problems = [f"{qid}: not a question in this questionnaire" for qid in unknown]
-        problems += [f"{qid}: {message}" for qid, message in errors.items()]
+        answers, file = read_answers_file(answers_file)
+        ids = [q.id for q in questionnaire.questions]
+        problems = [(qid, f"not a question in this questionnaire (questions: {', '.join(ids)})")
+                    for qid in answers if qid not in ids]
+        problems += [(qid, with_values(questionnaire.question(qid), message))
+                     for qid, message in questionnaire.check_answers(answers).items()]
         if problems:
-            raise AnswersFileError(f"{answers_file}:\n" + "\n".join(f"  {p}" for p in problems))
+            raise file.problems(problems)
     else:
         answers = ask(questionnaire, read, out)
     zone = answers.get("timezone") or "America/New_York"

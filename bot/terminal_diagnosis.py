@@ -10,39 +10,40 @@ from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
 from bot.presentation.diagnosis import now_questions
-from bot.presentation.mrkdwn import clean
-from bot.terminal import AnswersFileError, load_mapping
+from bot.terminal import AnswersFile, with_values
 from bot.triage.diagnosis import OTHER, Diagnosis, Policy, diagnose
 from bot.triage.questionnaire import Questionnaire
 from bot.triage.serialize import diagnosis_dict
+from bot.user_text import clean
 
 FIELDS = {"company", "model_used", "symptoms", "other", "now"}
 
 
 def read_file(path: Path, policy: Policy, questionnaire: Questionnaire) -> dict[str, Any]:
     """company, model_used, symptoms (a list), other and now (a mapping of question id to answer)."""
-    data = load_mapping(path)
-    problems = [f"{k}: not a field of a diagnosis (fields: {', '.join(sorted(FIELDS))})" for k in data
+    file = AnswersFile(path)
+    data = file.data
+    problems = [(str(k), f"not a field of a diagnosis (fields: {', '.join(sorted(FIELDS))})") for k in data
                 if k not in FIELDS]
     symptoms = data.get("symptoms")
     symptoms = [symptoms] if isinstance(symptoms, str) else symptoms or []
     now = data.get("now") or {}
     if not isinstance(symptoms, list) or not all(isinstance(s, str) for s in symptoms):
-        problems.append("symptoms: expected a list of symptoms")
+        problems.append(("symptoms", "expected a list of symptoms"))
         symptoms = []
     if not isinstance(now, dict):
-        problems.append("now: expected a mapping of question id to answer")
+        problems.append(("now", "expected a mapping of question id to answer"))
         now = {}
     form = {"company": clean(str(data.get("company") or "")) or None, "model_used": data.get("model_used"),
             "symptoms": symptoms, "other": clean(str(data.get("other") or "")) or None,
             "answers": {str(k): str(v) for k, v in now.items() if v is not None}}
     problems += _problems(form, policy, questionnaire)
     if problems:
-        raise AnswersFileError(f"{path}:\n" + "\n".join(f"  {p}" for p in problems))
+        raise file.problems(problems)
     return form
 
 
-def _problems(form: dict[str, Any], policy: Policy, questionnaire: Questionnaire) -> list[str]:
+def _problems(form: dict[str, Any], policy: Policy, questionnaire: Questionnaire) -> list[tuple[str, str]]:
     errors = policy.check(form["model_used"], form["symptoms"], form["other"])
     if "model_used" in errors:
         errors["model_used"] += f" ({', '.join(c.value for c in policy.models)})"
@@ -56,8 +57,8 @@ def _problems(form: dict[str, Any], policy: Policy, questionnaire: Questionnaire
         if q is None:
             errors[f"now.{qid}"] = f"not a question here (questions: {', '.join(asked)})"
         elif q.option(value) is None:
-            errors[f"now.{qid}"] = f"not one of {', '.join(o.value for o in q.options)}"
-    return [f"{k}: {v}" for k, v in errors.items()]
+            errors[f"now.{qid}"] = with_values(q, "Pick one of the listed options.")
+    return list(errors.items())
 
 
 def ask(policy: Policy, questionnaire: Questionnaire, read: Callable[[str], str], out: TextIO) -> dict[str, Any]:

@@ -1,21 +1,21 @@
 """`/fit [company]` opens the questionnaire; `/fit diagnose [company]` looks back at an engagement that went
-wrong; `/fit onboard` starts a plan; `/fit plans` lists them; `/fit help`."""
+wrong; `/fit onboard [company]` starts a plan; `/fit plans` lists them; `/fit help`. bot.command_words
+decides which."""
 
 from __future__ import annotations
 
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
+from bot import command_words as words
 from bot.presentation.diagnosis import diagnosis_modal
-from bot.presentation.mrkdwn import clean, unescape
+from bot.presentation.mrkdwn import escape, unescape
 from bot.presentation.plans import plans_list
 from bot.presentation.triage import help_message
 from bot.services import Services, workspace_of
+from bot.user_text import clean
 from handlers.replies import after_ack, open_modal, open_plan_modal, reply
-from storage import plans
-
-HELP_WORDS = {"help", "?", "-h", "--help"}
-DIAGNOSE_WORD = "diagnose"
+from storage import plans, triages
 
 
 def register(app: App) -> None:
@@ -23,30 +23,43 @@ def register(app: App) -> None:
 
 
 def fit_command(ack: Ack, command: dict, client: WebClient, context: BoltContext, respond: Respond) -> None:
-    text = clean(unescape(command.get("text") or ""))
-    word = text.lower()
-    if word in HELP_WORDS:
+    asked = words.parse(clean(unescape(command.get("text") or "")))
+    if asked.action == words.HELP:
         ack(response_type="ephemeral", **help_message())
+        return
+    if asked.action == words.DID_YOU_MEAN:
+        ack(response_type="ephemeral", text=(
+            f"Did you mean `/fit {asked.suggestion}`? To triage a company called “{escape(asked.company)}”, "
+            f"type `/fit \"{escape(asked.company)}\"`."))
         return
     ack()
     services: Services = context["services"]
-    if word == "onboard":
-        after_ack(context, lambda: open_plan_modal(services, client, command["trigger_id"], respond,
-                                                   channel_id=command["channel_id"]))
-    elif word == "plans":
+    channel_id = command["channel_id"]
+    if asked.action == words.ONBOARD:
+        after_ack(context, lambda: _open_plan_form(services, context, client, command["trigger_id"], respond,
+                                                   channel_id, asked.company))
+    elif asked.action == words.PLANS:
         after_ack(context, lambda: list_plans(services, context, respond))
-    elif word.split(maxsplit=1)[:1] == [DIAGNOSE_WORD]:
-        company = text[len(DIAGNOSE_WORD):].strip()
-        view = diagnosis_modal(services.diagnosis, services.questionnaire, company=company,
-                               metadata={"channel_id": command["channel_id"]})
+    elif asked.action == words.DIAGNOSE:
+        view = diagnosis_modal(services.diagnosis, services.questionnaire, company=asked.company,
+                               metadata={"channel_id": channel_id})
         after_ack(context, lambda: open_modal(client, command["trigger_id"], view, respond, "the diagnosis form"))
     else:
-        view = services.triage_modal.render(company=text, metadata={"channel_id": command["channel_id"]})
+        view = services.triage_modal.render(company=asked.company, metadata={"channel_id": channel_id})
         after_ack(context, lambda: open_modal(client, command["trigger_id"], view, respond, "the questionnaire"))
+
+
+def _open_plan_form(services: Services, context: BoltContext, client: WebClient, trigger_id: str, respond: Respond,
+                    channel_id: str, company: str) -> None:
+    """`/fit onboard Acme` starts from Acme's latest triage, as the button on its recommendation would."""
+    triage = None
+    if company:
+        with services.db.unit_of_work() as session:
+            triage = triages.latest_for_company(session, workspace_of(context), company)
+    open_plan_modal(services, client, trigger_id, respond, channel_id=channel_id, triage=triage)
 
 
 def list_plans(services: Services, context: BoltContext, respond: Respond) -> None:
     with services.db.unit_of_work() as session:
         message = plans_list(plans.active_plans(session, workspace_of(context)))
     reply(respond, **message)
-

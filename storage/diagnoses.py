@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from storage.models import Diagnosis, Triage, utcnow
+from storage.models import Diagnosis, utcnow
 from storage.triages import Workspace
 from storage.upsert import insert_unless_exists
 
@@ -18,13 +17,3 @@ def insert_diagnosis(session: Session, workspace: Workspace, *, view_id: str, va
     row = {**values, "team_id": workspace.team_id, "enterprise_id": workspace.enterprise_id, "view_id": view_id,
            "created_at": utcnow()}
     return insert_unless_exists(session, Diagnosis.__table__, row, ["team_id", "view_id"])
-
-
-def latest_triage_id(session: Session, workspace: Workspace, company: str) -> int | None:
-    """The workspace's latest triage of `company`, matched regardless of case."""
-    return session.scalars(
-        select(Triage.id).where(Triage.team_id == workspace.team_id,
-                                func.lower(Triage.company) == company.strip().lower())
-        .order_by(Triage.created_at.desc(), Triage.id.desc()).limit(1)
-    ).first()
-

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from storage.models import Triage, utcnow
@@ -44,3 +44,12 @@ def get(session: Session, workspace: Workspace, triage_id: int) -> Triage | None
     return session.scalars(
         select(Triage).where(Triage.id == triage_id, Triage.team_id == workspace.team_id)
     ).one_or_none()
+
+
+def latest_for_company(session: Session, workspace: Workspace, company: str) -> Triage | None:
+    """The workspace's latest triage of `company`, matched regardless of case."""
+    return session.scalars(
+        select(Triage).where(Triage.team_id == workspace.team_id,
+                             func.lower(Triage.company) == company.strip().lower())
+        .order_by(Triage.created_at.desc(), Triage.id.desc()).limit(1)
+    ).first()

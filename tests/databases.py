@@ -11,7 +11,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
 from storage.db import Database
 
@@ -26,6 +28,14 @@ def private_database(name: str, sqlite_dir: Path) -> Iterator[str]:
         return
     schema = f"{name}_{os.getpid()}"
     admin = Database(POSTGRES_URL)
+    try:
+        conn = admin.engine.connect()
+    except OperationalError as exc:
+        admin.close()
+        reason = str(exc.orig or exc).strip().splitlines()[0]
+        pytest.exit(f"PostgreSQL at FITBOT_TEST_DATABASE_URL is unreachable ({reason}). Start it with: "
+                    "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start", returncode=3)
+    conn.close()
     try:
         with admin.engine.begin() as conn:
             conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))

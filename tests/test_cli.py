@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -55,6 +56,17 @@ def test_every_command_has_help(tmp_path):
         result = fitbot(*command, cwd=tmp_path)
         assert result.returncode == 0, command
         assert result.stdout.startswith("usage: fitbot")
+
+
+def test_version_and_the_settings_each_command_reads(tmp_path):
+    result = fitbot("--version", cwd=tmp_path)
+    assert (result.returncode, result.stdout.strip()) == (0, "fitbot 0.1.0")
+    serve = fitbot("serve", "--help", cwd=tmp_path).stdout.replace("\n", " ")
+    for setting in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "DATABASE_URL", "PORT"):
+        assert setting in serve
+    db = fitbot("db", "upgrade", "--help", cwd=tmp_path).stdout.replace("\n", " ")
+    assert "DATABASE_URL" in db and "SLACK_BOT_TOKEN" not in db
+    assert "reads no settings." in fitbot("triage", "--help", cwd=tmp_path).stdout
 
 
 def test_db_upgrade_creates_the_schema(tmp_path):
@@ -114,12 +126,13 @@ def test_triage_json_output(tmp_path):
 
 
 @pytest.mark.parametrize(("content", "message"), [
-    ("leadership: ceo\n", "leadership: Pick one of the listed options."),
-    ("company: Acme\nbudget: 10\n", "budget: not a question in this questionnaire"),
-    ("- a list\n", "expected a mapping of question id to answer"),
-    ("company: [unclosed\n", "not valid YAML or JSON"),
-    ("company: [1, 2]\n", "company: expected a single answer, not a list or mapping"),
-    ("company: \"Caf\xe9\"\n".encode("latin-1"), "not UTF-8 text"),
+    ("company: Acme\nleadership: ceo\n",
+     "bad.yml:2: leadership: Pick one of the listed options: head_of_engineering, senior_engineer, nobody."),
+    ("company: Acme\nbudget: 10\n", "bad.yml:2: budget: not a question in this questionnaire (questions: company, "),
+    ("- a list\n", "bad.yml: expected a mapping of question id to answer"),
+    ("company: Acme\nleadership: [unclosed\n", "bad.yml:3: not valid YAML or JSON"),
+    ("company: [1, 2]\n", "bad.yml:1: company: expected a single answer, not a list or mapping"),
+    ("company: \"Caf\xe9\"\n".encode("latin-1"), "bad.yml: not UTF-8 text"),
 ])
 def test_triage_rejects_bad_answer_files_naming_the_field(tmp_path, content, message):
     answers = tmp_path / "bad.yml"
@@ -130,7 +143,7 @@ def test_triage_rejects_bad_answer_files_naming_the_field(tmp_path, content, mes
     result = fitbot("triage", "--answers", str(answers), cwd=tmp_path)
     assert result.returncode == 2
     assert message in result.stderr
-    assert "Traceback" not in result.stderr
+    assert "Traceback" not in result.stderr and "<unicode string>" not in result.stderr
 
 
 def test_triage_interactive_repeats_a_question_until_answered(tmp_path):
@@ -139,7 +152,28 @@ def test_triage_interactive_repeats_a_question_until_answered(tmp_path):
     result = fitbot("triage", cwd=tmp_path, stdin=typed)
     assert result.returncode == 0, result.stderr
     assert "This answer is required." in result.stdout
+    assert "\nQuestion 1 of 11: Prospect company\n" in result.stdout
+    assert "\nQuestion 11 of 11: Has the client tried another model that did not work out? (optional" in result.stdout
     assert "Acme: Fractional CTO / consulting first" in result.stdout
+
+
+def test_triage_interactive_names_the_numbers_it_takes(tmp_path):
+    result = fitbot("triage", cwd=tmp_path, stdin="Acme\n\n7\n")
+    assert "  Type a number from 1 to 3.\n" in result.stdout
+
+
+def test_triage_stops_cleanly_on_ctrl_c(tmp_path):
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)}
+    process = subprocess.Popen([sys.executable, "-m", "bot", "triage"], cwd=tmp_path, env=env, text=True,
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process.stdin.write("Acme\n")
+    process.stdin.flush()
+    while "Question 2 of" not in process.stdout.readline():  # input() flushes what came before its prompt
+        pass
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=20)
+    assert process.returncode == 130
+    assert err == "\nfitbot triage: stopped; nothing was saved.\n"
 
 
 def test_triage_stops_cleanly_when_input_ends(tmp_path):
@@ -265,10 +299,11 @@ def test_triage_diagnose_rejects_a_bad_file_naming_each_field_and_the_valid_valu
     result = fitbot("triage", "--diagnose", "--answers", str(answers), cwd=tmp_path)
     assert result.returncode == 2
     assert result.stderr.splitlines() == [
-        f"fitbot triage: {answers}:",
-        "  model_used: Pick the model the client used. (outsourcing, staff_augmentation)",
-        "  other: Say in a sentence what went wrong: you ticked \"Something else\".",
-        "  now.leadership: not one of head_of_engineering, senior_engineer, nobody",
+        f"fitbot triage: {answers}: 3 problems:",
+        f"  {answers}:2: model_used: Pick the model the client used. (outsourcing, staff_augmentation)",
+        f"  {answers}: other: Say in a sentence what went wrong: you ticked \"Something else\".",
+        f"  {answers}:4: now.leadership: Pick one of the listed options: head_of_engineering, senior_engineer, "
+        "nobody.",
     ]
 
 

@@ -24,10 +24,11 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.presentation.ids import ANSWER_ACTION_ID, DIAGNOSE_CALLBACK_ID
-from bot.presentation.mrkdwn import clean, escape, truncate
+from bot.presentation.mrkdwn import escape, truncate
 from bot.triage.diagnosis import OTHER, OTHER_LIMIT, Diagnosis, Policy
 from bot.triage.engagements import ENGAGEMENTS
 from bot.triage.questionnaire import Questionnaire
+from bot.user_text import clean
 
 SECTION_LIMIT = 3000
 HEADER_LIMIT = 150

@@ -19,11 +19,6 @@ def unescape(text: str) -> str:
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
-def clean(text: str) -> str:
-    """User-typed text as stored: control characters (a NUL breaks PostgreSQL) dropped, ends trimmed."""
-    return "".join(ch for ch in text if ch in "\n\t" or ch.isprintable()).strip()
-
-
 def truncate(text: str, limit: int) -> str:
     """Cut `text` to `limit` characters with a visible ellipsis, never mid-escape-sequence."""
     if len(text) <= limit:

@@ -36,7 +36,8 @@ from bot.presentation.ids import (
     PLAN_MANAGE_ACTION_ID,
     PLAN_MOVE_CALLBACK_ID,
 )
-from bot.presentation.mrkdwn import clean, escape, truncate
+from bot.presentation.mrkdwn import escape, truncate
+from bot.user_text import clean
 from storage.models import Plan, PlanItem
 
 SECTION_LIMIT = 3000

@@ -30,10 +30,11 @@ from bot.presentation.ids import (
     PLAN_START_ACTION_ID,
     TRIAGE_CALLBACK_ID,
 )
-from bot.presentation.mrkdwn import clean, escape, truncate
+from bot.presentation.mrkdwn import escape, truncate
 from bot.triage.engagements import PLACEMENT
 from bot.triage.engine import Recommendation
 from bot.triage.questionnaire import Question, Questionnaire
+from bot.user_text import clean
 
 SECTION_LIMIT = 3000
 HEADER_LIMIT = 150

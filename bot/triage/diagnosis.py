@@ -18,6 +18,7 @@ import yaml
 from bot.triage.engagements import ENGAGEMENTS
 from bot.triage.engine import Recommendation, RuledOut, model_needed, recommend
 from bot.triage.questionnaire import Questionnaire, QuestionnaireError
+from bot.user_text import BROKEN, is_broken
 
 DEFAULT_PATH = Path(__file__).with_name("diagnosis.yml")
 WRONG = ("model", "setup", "unclear")
@@ -70,7 +71,9 @@ class Policy:
             errors["symptoms"] = "Pick at least one way the engagement underperformed."
         elif any(s not in known for s in symptoms):
             errors["symptoms"] = "Pick from the listed options."
-        if OTHER in symptoms and not (other or "").strip():
+        if other and is_broken(other):
+            errors["other"] = BROKEN
+        elif OTHER in symptoms and not (other or "").strip():
             errors["other"] = "Say in a sentence what went wrong: you ticked \"Something else\"."
         elif other and len(other) > OTHER_LIMIT:
             errors["other"] = f"Keep this to {OTHER_LIMIT} characters (it has {len(other)})."

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 from bot.triage.engagements import ENGAGEMENTS
+from bot.user_text import BROKEN, is_broken
 
 DEFAULT_PATH = Path(__file__).with_name("questionnaire.yml")
 KINDS = ("text", "choice", "timezone")
@@ -138,7 +139,9 @@ class Questionnaire:
                 if needed:
                     errors[q.id] = _missing_message(self, q)
                 continue
-            if q.options and q.option(value) is None:
+            if is_broken(value):
+                errors[q.id] = BROKEN
+            elif q.options and q.option(value) is None:
                 errors[q.id] = "Pick one of the listed options."
             elif q.max_length and len(value) > q.max_length:
                 errors[q.id] = f"Keep this to {q.max_length} characters (it has {len(value)})."

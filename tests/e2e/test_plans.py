@@ -9,7 +9,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from storage.models import OutboxMessage, Plan, PlanItem, utcnow
+from storage.models import OutboxMessage, Plan, PlanItem, Triage, utcnow
 from tests.e2e import plan_payloads as pp
 from tests.e2e import triage_payloads as tp
 from tests.e2e.polling import wait_for_row
@@ -61,6 +61,18 @@ def _settle(slack, seconds: float = 1.0) -> None:
         if len(slack.calls()) == count:
             return
     raise AssertionError("Slack calls kept coming")
+
+
+def test_onboard_with_a_company_starts_from_its_latest_triage(fitbot, slack, db):
+    fitbot.post(tp.submission(tp.AUGMENTATION, channel_id="C0042", view_id="VONB"))
+    slack.wait_for("chat.postMessage", predicate=lambda c: c.ok)
+    with db.unit_of_work() as s:
+        triage_id = s.scalars(select(Triage.id)).one()
+    slack.reset()
+    fitbot.post(sr.slash_command("onboarding acme corp", channel_id="C0TEAM"))
+    (call,) = slack.wait_for("views.open")
+    assert json.loads(call.params["view"]["private_metadata"]) == {"triage_id": triage_id}
+    assert "*Acme Corp*" in call.params["view"]["blocks"][0]["elements"][0]["text"]
 
 
 def test_onboard_opens_the_plan_form_in_this_channel(fitbot, slack):

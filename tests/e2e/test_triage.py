@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.triage.engagements import ENGAGEMENTS
+from bot.user_text import BROKEN
 from storage.models import OutboxMessage, Triage
 from tests.e2e import triage_payloads as tp
 from tests.e2e.polling import wait_for_row
@@ -71,6 +72,29 @@ def test_modal_opens_after_one_rate_limited_attempt(fitbot, slack):
     fitbot.post(sr.slash_command("Acme"))
     calls = slack.wait_for("views.open", count=2, timeout=5)
     assert [c.status for c in calls] == [429, 200]
+
+
+def test_a_near_miss_of_a_subcommand_asks_what_was_meant(fitbot, slack):
+    answer = fitbot.post(sr.slash_command("onbord")).json()
+    assert answer == {"response_type": "ephemeral", "text": "Did you mean `/fit onboard`? To triage a company "
+                                                            "called “onbord”, type `/fit \"onbord\"`."}
+    slack.assert_no_call("views.open")
+
+
+def test_a_company_that_starts_with_a_subcommand_word_is_triaged(fitbot, slack):
+    for text, company in (("Plan B Consulting", "Plan B Consulting"), ("\"Plans\"", "Plans")):
+        fitbot.post(sr.slash_command(text))
+        (call,) = slack.wait_for("views.open")
+        assert call.params["view"]["callback_id"] == "fit_triage"
+        block = next(b for b in call.params["view"]["blocks"] if b.get("block_id") == "company")
+        assert block["element"]["initial_value"] == company
+        slack.reset()
+
+
+def test_help_with_more_words_is_still_help(fitbot, slack):
+    answer = fitbot.post(sr.slash_command("help me")).json()
+    assert answer["response_type"] == "ephemeral"
+    assert "/fit diagnose [company]" in answer["blocks"][0]["text"]["text"]
 
 
 def test_fit_help_answers_ephemerally_without_a_modal(fitbot, slack):
@@ -163,6 +187,22 @@ def test_invalid_answers_come_back_inline_and_nothing_is_stored(fitbot, slack, d
         assert s.scalars(select(Triage)).all() == []
         assert s.scalars(select(OutboxMessage)).all() == []
     slack.assert_no_call("chat.postMessage")
+
+
+def test_company_names_are_kept_whole(fitbot, slack, db):
+    name = "\U0001F469\U0001F3FD\u200d\U0001F4BB Coders \u200fשלום\u200e"
+    fitbot.post(tp.submission({**tp.AUGMENTATION, "company": name}))
+    (call,) = slack.wait_for("chat.postMessage", predicate=lambda c: c.ok)
+    assert call.params["blocks"][0]["text"]["text"].startswith(name + ":")
+    with db.unit_of_work() as s:
+        assert s.scalars(select(Triage.company)).one() == name
+
+
+def test_a_broken_character_is_refused_inline_and_nothing_is_stored(fitbot, slack, db):
+    response = fitbot.post(tp.submission({**tp.AUGMENTATION, "company": "Acme \ud83d"}))
+    assert response.json() == {"response_action": "errors", "errors": {"company": BROKEN}}
+    with db.unit_of_work() as s:
+        assert s.scalars(select(Triage)).all() == []
 
 
 def test_lost_channel_metadata_is_an_inline_error(fitbot, slack):

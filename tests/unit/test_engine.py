@@ -190,6 +190,8 @@ def test_what_decides_the_call_reaches_slack_and_the_terminal(case, given, model
         assert f.because in text and f.fix in text
         assert f.because in [g["because"] for g in as_json["against"] + [m for o in as_json["ruled_out"]
                                                                           for m in o["missing"]]]
+    for reason in r.reasons:
+        assert reason.replace("&", "&amp;") in slack_text and reason in text and reason in as_json["reasons"]
     for risk in r.risks:
         assert risk.title in slack_text and risk.title in text
     for w in r.what_if:
