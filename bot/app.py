@@ -31,9 +31,6 @@ def build_app(settings: Settings, services: Services) -> App:
     @app.middleware
     def provide_services(context: BoltContext, next: Callable[[], None]) -> None:
         context["services"] = services
-        # Bolt gives each request a new plain WebClient; listeners get the app's one instead, whose
-        # connections stay open between calls. Safe because fitbot's token never changes per request.
-        context["client"] = app.client
         next()
 
     @app.error

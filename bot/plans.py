@@ -372,6 +372,16 @@ def pause_for_lost_token(session: Session, team_id: str, error: str) -> None:
         _pause(session, workspace, plan, f"Slack refused fitbot's token: {error}", cancelled=f"plan paused: {error}")
 
 
+def stop_workspace(db: Database, team_id: str, reason: str) -> int:
+    """Slack said fitbot lost the workspace (app_uninstalled, or the bot token in tokens_revoked): pause its
+    plans and stop what is still to be sent, before calls start failing. Everything stored stays; after a
+    reinstall, resuming a plan from `/fit plans` sends what it missed. Safe to run again (Slack retries
+    events): paused plans stay paused and there is nothing left to stop."""
+    with db.unit_of_work() as session:
+        pause_for_lost_token(session, team_id, reason)
+        return outbox.fail_workspace(session, team_id, error=reason)
+
+
 def _pause(session: Session, workspace: Workspace, plan: Plan, reason: str, *, cancelled: str) -> None:
     """Paused, with what it would still send cancelled (not failed), so that resuming queues it again."""
     plans.set_status(session, plan, plans.PAUSED, reason)

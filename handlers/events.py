@@ -1,4 +1,5 @@
-"""App Home and @mentions. Slack retries events; replies are deduplicated on the event id."""
+"""App Home, @mentions, and losing the workspace (uninstall, revoked bot token). Slack retries events;
+replies are deduplicated on the event id, and stopping a workspace twice changes nothing."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot import plans as plan_flow
 from bot.presentation.triage import help_message, home_view
 from bot.services import Services, workspace_of
 from bot.slack_errors import TRANSPORT_ERRORS, error_code
@@ -21,6 +23,25 @@ log = logging.getLogger(__name__)
 def register(app: App) -> None:
     app.event("app_home_opened")(publish_home)
     app.event("app_mention")(reply_to_mention)
+    app.event("app_uninstalled")(workspace_uninstalled)
+    app.event("tokens_revoked")(tokens_revoked)
+
+
+def workspace_uninstalled(context: BoltContext) -> None:
+    _stop(context, "fitbot was uninstalled from this workspace")
+
+
+def tokens_revoked(event: dict, context: BoltContext) -> None:
+    """Only the bot token matters: a user revoking their own token changes nothing for fitbot."""
+    if (event.get("tokens") or {}).get("bot"):
+        _stop(context, "this workspace revoked fitbot's token")
+
+
+def _stop(context: BoltContext, reason: str) -> None:
+    services: Services = context["services"]
+    team_id = workspace_of(context).team_id
+    stopped = plan_flow.stop_workspace(services.db, team_id, reason)
+    log.warning("workspace %s: %s; paused its plans and stopped %d pending message(s)", team_id, reason, stopped)
 
 
 def publish_home(event: dict, client: WebClient, context: BoltContext) -> None:

@@ -6,6 +6,7 @@ import threading
 from datetime import timedelta
 
 import pytest
+from slack_sdk import WebClient
 from sqlalchemy import event, select
 
 from bot import dispatcher as dispatcher_module
@@ -15,7 +16,7 @@ from bot.onboarding import checklist
 from bot.pacing import ChannelPacer
 from bot.plan_messages import PLAN_KINDS
 from bot.plans import PlanRequest, start_plan
-from bot.slack_client import KeepAliveWebClient
+from bot.slack_client import UnsentRequestRetryHandler
 from storage import outbox
 from storage.models import OutboxMessage, utcnow
 from storage.triages import Workspace
@@ -44,7 +45,7 @@ def test_a_rate_limited_channel_holds_its_other_rows_but_not_other_channels(db, 
     _enqueue(db, "CBUSY", "CQUIET", "CBUSY", "CQUIET", "CBUSY", "CQUIET")
     # Slack rate-limits whichever channel's post arrives first (channels are sent in parallel).
     slack.script("chat.postMessage", Reply(status=429, headers={"Retry-After": "30"}))
-    result = Dispatcher(db, KeepAliveWebClient(token="xoxb-x", base_url=slack.url)).run_pass()
+    result = Dispatcher(db, _client(slack)).run_pass()
     limited = slack.calls("chat.postMessage")[0].params["channel"]
     assert (result.sent, result.retried) == (3, 3)
     assert [c.params["channel"] for c in slack.calls("chat.postMessage")].count(limited) == 1  # no second 429
@@ -66,7 +67,7 @@ def test_gives_up_after_max_attempts_and_records_why(db, slack, monkeypatch):
     monkeypatch.setattr(dispatcher_module, "backoff", lambda attempts: timedelta(0))
     _enqueue(db, "C1")
     slack.down(502)
-    d = Dispatcher(db, KeepAliveWebClient(token="xoxb-x", base_url=slack.url))
+    d = Dispatcher(db, _client(slack))
     assert d.run_pass().retried == 1
     assert d.run_pass().failed == 1
     (row,) = _rows(db)
@@ -75,7 +76,7 @@ def test_gives_up_after_max_attempts_and_records_why(db, slack, monkeypatch):
 
 def test_connection_refused_is_retried(db):
     _enqueue(db, "C1")
-    unreachable = KeepAliveWebClient(token="xoxb-x", base_url="http://127.0.0.1:9/api/", timeout=2)
+    unreachable = WebClient(token="xoxb-x", base_url="http://127.0.0.1:9/api/", timeout=2)
     result = Dispatcher(db, unreachable).run_pass()
     assert result.retried == 1
     (row,) = _rows(db)
@@ -86,13 +87,14 @@ def test_connection_refused_is_retried(db):
 def test_revoked_token_fails_the_row_with_slacks_error(db, slack):
     _enqueue(db, "C1")
     slack.revoked_tokens.add("xoxb-gone")
-    Dispatcher(db, KeepAliveWebClient(token="xoxb-gone", base_url=slack.url)).run_pass()
+    Dispatcher(db, WebClient(token="xoxb-gone", base_url=slack.url)).run_pass()
     (row,) = _rows(db)
     assert (row.status, row.last_error) == ("failed", "token_revoked")
 
 
-def _client(slack, **kwargs) -> KeepAliveWebClient:
-    return KeepAliveWebClient(token="xoxb-x", base_url=slack.url, **kwargs)
+def _client(slack, **kwargs) -> WebClient:
+    """What delivery_client() builds."""
+    return WebClient(token="xoxb-x", base_url=slack.url, retry_handlers=[UnsentRequestRetryHandler()], **kwargs)
 
 
 def test_rate_limits_do_not_use_up_attempts_and_hold_the_channel_for_the_whole_pass(db, slack):
@@ -142,7 +144,7 @@ def test_a_broken_http_answer_is_retried_and_the_batch_goes_on(db):
     _enqueue(db, "C1", "C2")
     server = _GarbageServer()
     try:
-        result = Dispatcher(db, KeepAliveWebClient(token="xoxb-x", base_url=f"http://127.0.0.1:{server.port}/api/")).run_pass()
+        result = Dispatcher(db, WebClient(token="xoxb-x", base_url=f"http://127.0.0.1:{server.port}/api/")).run_pass()
     finally:
         server.sock.close()
     assert result.retried == 2

@@ -27,8 +27,8 @@ SCHEMA_PATH = Path(__file__).with_name("slack_schema") / "manifest.schema.1.0.0.
 
 EVENTS_PATH = "/slack/events"
 SLASH_COMMANDS = ["/fit"]
-# Events fitbot registers handlers for: App Home tab and @mentions.
-BOT_EVENTS = {"app_home_opened", "app_mention"}
+# Events fitbot registers handlers for: App Home tab, @mentions, and losing the workspace.
+BOT_EVENTS = {"app_home_opened", "app_mention", "app_uninstalled", "tokens_revoked"}
 # See the comment in manifest.yml for why each is needed and why nothing else is.
 BOT_SCOPES = {"commands", "chat:write", "channels:join", "app_mentions:read", "users:read"}
 

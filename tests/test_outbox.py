@@ -6,10 +6,10 @@ import threading
 from datetime import timedelta
 
 import pytest
+from slack_sdk import WebClient
 from sqlalchemy import func, select, text
 
 from bot.dispatcher import Dispatcher
-from bot.slack_client import KeepAliveWebClient
 from storage import outbox
 from storage.models import OutboxMessage
 from storage.triages import Workspace
@@ -72,7 +72,7 @@ def test_two_dispatchers_send_each_row_exactly_once(db):
         pytest.skip("several dispatchers share one database only on PostgreSQL")
     _enqueue(db, 1000)
     with FakeSlack() as slack:
-        dispatchers = [Dispatcher(db, KeepAliveWebClient(token="xoxb-x", base_url=slack.url), owner=f"d{i}")
+        dispatchers = [Dispatcher(db, WebClient(token="xoxb-x", base_url=slack.url), owner=f"d{i}")
                        for i in range(2)]
         results = []
         start = threading.Barrier(2)

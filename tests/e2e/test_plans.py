@@ -594,3 +594,43 @@ def test_a_late_nudge_says_so_even_after_a_rate_limit(fitbot, slack, db):
             if any("This reminder is late" in e.get("text", "") for b in c.params["blocks"]
                    for e in b.get("elements", []) if b["type"] == "context")]
     assert len(late) == len(_nudges(slack))
+
+
+def _plan_and_pending(db):
+    with db.unit_of_work() as s:
+        plan = s.scalars(select(Plan)).one()
+        pending = s.scalars(select(OutboxMessage).where(OutboxMessage.status == "pending")).all()
+        return plan.status, plan.status_reason, len(pending)
+
+
+def test_an_uninstall_pauses_the_plans_and_stops_sending_and_a_retry_changes_nothing(fitbot, slack, db):
+    _start(fitbot, start=TODAY + timedelta(days=10))
+    status, _, pending = _plan_and_pending(db)
+    assert (status, pending > 0) == ("active", True)
+    body = sr.event_callback({"type": "app_uninstalled"}, event_id="EvUNINSTALL1")
+    assert fitbot.post(body).status == 200
+    status, reason, pending = _plan_and_pending(db)
+    assert (status, reason, pending) == ("paused", "Slack refused fitbot's token: fitbot was uninstalled from this "
+                                                   "workspace", 0)
+    assert len(_items(db)) > 0  # nothing stored is lost
+    assert fitbot.post(body, headers={"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}).status == 200
+    assert _plan_and_pending(db) == (status, reason, 0)
+    # Reinstalled: resuming from /fit plans queues the plan's nudges again.
+    with db.unit_of_work() as s:
+        plan_id = s.scalars(select(Plan.id)).one()
+    fitbot.post(pp.manage("resume", plan_id, user="U0LEAD", response_url=slack.response_url_for("actions")))
+    slack.wait_for("response_url")
+    status, _, pending = _plan_and_pending(db)
+    assert (status, pending > 0) == ("active", True)
+
+
+def test_a_revoked_bot_token_stops_the_workspace_but_a_user_token_does_not(fitbot, slack, db):
+    _start(fitbot, start=TODAY + timedelta(days=10))
+    user_only = sr.event_callback({"type": "tokens_revoked", "tokens": {"oauth": ["U0LEAD"]}})
+    assert fitbot.post(user_only).status == 200
+    assert _plan_and_pending(db)[0] == "active"
+    bot = sr.event_callback({"type": "tokens_revoked", "tokens": {"oauth": [], "bot": ["UBOT"]}})
+    assert fitbot.post(bot).status == 200
+    status, reason, pending = _plan_and_pending(db)
+    assert (status, pending) == ("paused", 0)
+    assert reason.endswith("this workspace revoked fitbot's token")
