@@ -19,7 +19,7 @@ def _reads(*names: str) -> str:
 
 
 SERVE_SETTINGS = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "SLACK_API_URL", "DATABASE_URL",
-                  "PORT", "LOG_LEVEL", "SLACK_CHANNEL_RATE")
+                  "HOST", "PORT", "LOG_LEVEL", "SLACK_CHANNEL_RATE")
 DISPATCH_SETTINGS = ("SLACK_BOT_TOKEN", "SLACK_API_URL", "DATABASE_URL", "LOG_LEVEL", "SLACK_CHANNEL_RATE")
 
 
@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from sqlalchemy.exc import OperationalError
 
-    from bot.serve import StartupError
+    from bot.startup import StartupError
 
     try:
         return _run(args)
@@ -99,6 +99,7 @@ def _run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if settings.log_level != "DEBUG":  # a line per tick, and "skipped: already running" under backlog, are noise
         logging.getLogger("apscheduler").setLevel(logging.ERROR)
+        logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)  # a line per plugin at import
     if args.command == "db":
         from storage.migrate import upgrade
 

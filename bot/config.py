@@ -9,9 +9,13 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from dotenv import dotenv_values
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 DEFAULT_API_URL = "https://slack.com/api/"
 DEFAULT_DATABASE_URL = "sqlite:///fitbot.db"
+DEFAULT_HOST = "0.0.0.0"
+DATABASE_EXAMPLES = "sqlite:///fitbot.db or postgresql://user:password@host:5432/fitbot"
 MAX_CHANNEL_RATE = 100.0
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")  # as README documents them
 WHERE_TOKENS = (
@@ -38,6 +42,7 @@ class Settings:
     port: int
     log_level: str
     channel_rate: float = 1.0  # messages a second per channel; 0 turns pacing off
+    host: str = DEFAULT_HOST
 
     @property
     def socket_mode(self) -> bool:
@@ -92,13 +97,8 @@ def parse_settings(env: Mapping[str, str], purpose: str = "serve") -> Settings:
     if not api_url.endswith("/"):
         api_url += "/"
 
-    database_url = get("DATABASE_URL") or DEFAULT_DATABASE_URL
-    if database_url.startswith("postgres://"):
-        database_url = "postgresql+psycopg://" + database_url.removeprefix("postgres://")
-    elif database_url.startswith("postgresql://"):
-        database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
-    if not database_url.startswith(("sqlite:///", "postgresql+psycopg://")):
-        problems.append("DATABASE_URL: use sqlite:///path/to/file.db or postgresql://user@host:5432/dbname.")
+    database_url = _database_url(get("DATABASE_URL") or DEFAULT_DATABASE_URL, problems)
+    host = get("HOST") or DEFAULT_HOST
 
     port_text = get("PORT") or "3000"
     port = int(port_text) if port_text.isascii() and port_text.isdigit() else -1
@@ -120,7 +120,29 @@ def parse_settings(env: Mapping[str, str], purpose: str = "serve") -> Settings:
 
     if problems:
         raise SettingsError(problems)
-    return Settings(bot_token, signing_secret, app_token, api_url, database_url, port, log_level, channel_rate)
+    return Settings(bot_token, signing_secret, app_token, api_url, database_url, port, log_level, channel_rate,
+                    host)
+
+
+def _database_url(text: str, problems: list[str]) -> str:
+    """The URL as SQLAlchemy reads it, with psycopg for PostgreSQL; one problem line when it can't serve fitbot."""
+    try:
+        url = make_url(text)
+    except ArgumentError:
+        problems.append(f"DATABASE_URL: {_redact_url(text)!r} is not a database URL; use {DATABASE_EXAMPLES}.")
+        return text
+    if url.drivername in ("postgres", "postgresql", "postgresql+psycopg"):
+        if not url.database:
+            problems.append("DATABASE_URL: name the database, e.g. postgresql://user@host:5432/fitbot "
+                            "(without a name, PostgreSQL would pick one after the user).")
+        return url.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+    if url.drivername in ("sqlite", "sqlite+pysqlite"):
+        if not url.database or url.database == ":memory:":
+            problems.append("DATABASE_URL: an in-memory SQLite database is lost when fitbot stops; give a file, "
+                            "e.g. sqlite:///fitbot.db.")
+        return url.render_as_string(hide_password=False)
+    problems.append(f"DATABASE_URL: {url.drivername!r} isn't supported; use {DATABASE_EXAMPLES}.")
+    return text
 
 
 def _redact_url(url: str) -> str:

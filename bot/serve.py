@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
 from types import FrameType
 
-from slack_bolt.error import BoltError
+from apscheduler.schedulers.background import BackgroundScheduler
+from slack_bolt import App
 from slack_sdk.errors import SlackApiError
 from waitress.server import create_server
 
@@ -23,8 +26,9 @@ from bot.plans import pause_for_lost_token
 from bot.presentation.triage import QuestionnaireModal
 from bot.scheduler import start_scheduler
 from bot.services import Services
-from bot.slack_client import delivery_client
-from bot.slack_errors import error_code
+from bot.slack_client import delivery_client, interactive_client
+from bot.slack_errors import TRANSPORT_ERRORS, error_code
+from bot.startup import StartupError, wait_for_slack
 from bot.triage import diagnosis, questionnaire
 from bot.web import WebApp
 from storage import outbox
@@ -33,9 +37,6 @@ from storage.migrate import upgrade
 
 log = logging.getLogger(__name__)
 
-
-class StartupError(RuntimeError):
-    """fitbot cannot start for a reason the operator must fix; the message says which setting."""
 
 # 32 simultaneous Slack requests must all be answered well inside 3 s: waitress threads run each
 # listener and answer; what a listener hands off (views.open, sending) runs on the after-ack pool.
@@ -70,12 +71,16 @@ def serve(settings: Settings) -> int:
         with services.db.unit_of_work() as session:
             if released := outbox.release_all_claims(session):
                 log.info("re-queued %d message(s) a previous run was sending when it stopped", released)
-    try:
-        app = build_app(settings, services)  # Bolt checks the token with auth.test here
-    except (BoltError, OSError) as exc:
-        services.db.close()
-        raise StartupError(f"SLACK_BOT_TOKEN: Slack did not accept it at {settings.api_url} ({exc}).") from exc
-    scheduler = start_scheduler(services.dispatcher)
+    client = interactive_client(settings)
+    scheduler: list[BackgroundScheduler] = []
+
+    def connect(on_retry: Callable[[str], None] = lambda reason: None) -> App:
+        """Slack accepts the token, then the Bolt app and the dispatcher's ticks start. Not before: a token
+        Slack rejects must not reach the dispatcher, which would take it for a lost workspace."""
+        wait_for_slack(client, on_retry=on_retry)
+        app = build_app(settings, services, client)
+        scheduler.append(start_scheduler(services.dispatcher))
+        return app
 
     def stop(signum: int, _frame: FrameType | None) -> None:
         log.info("received %s, draining", signal.Signals(signum).name)
@@ -83,37 +88,58 @@ def serve(settings: Settings) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    failed: list[StartupError] = []
     try:
         if settings.socket_mode:
-            from slack_bolt.adapter.socket_mode import SocketModeHandler
-
-            socket_mode = SocketModeHandler(app, settings.app_token)
-            log.info("fitbot: connecting to Slack in Socket Mode")
-            try:
-                try:
-                    socket_mode.connect()
-                except SlackApiError as exc:
-                    raise StartupError(f"SLACK_APP_TOKEN: Slack refused it ({error_code(exc)}).") from exc
-                threading.Event().wait()  # until SIGTERM raises SystemExit here
-            finally:
-                socket_mode.close()
+            _serve_socket_mode(connect(), settings)
         else:
+            web = WebApp(None, services.db)
             try:
-                server = create_server(WebApp(app, services.db, settings.signing_secret or ""),
-                                       host="0.0.0.0", port=settings.port, threads=HTTP_THREADS,
+                server = create_server(web, host=settings.host, port=settings.port, threads=HTTP_THREADS,
                                        ident="fitbot", clear_untrusted_proxy_headers=True)
             except OSError as exc:
-                raise StartupError(f"PORT: cannot listen on {settings.port} ({exc.strerror}).") from exc
-            # Tests and operators read the bound port from this line (PORT=0 picks a free one).
-            print(f"fitbot: listening on http://127.0.0.1:{server.effective_port}", file=sys.stderr, flush=True)
+                raise StartupError(f"PORT: cannot listen on {settings.host}:{settings.port} ({exc.strerror}).") from exc
+            # Tests and operators read the bound address from this line (PORT=0 picks a free one).
+            print(f"fitbot: listening on http://{server.effective_host}:{server.effective_port}", file=sys.stderr,
+                  flush=True)
+
+            def attach() -> None:
+                """Until Slack is reached, /healthz answers 503 with the reason, and so do Slack's requests."""
+                try:
+                    web.attach(connect(on_retry=web.waiting))
+                except StartupError as exc:
+                    failed.append(exc)
+                    os.kill(os.getpid(), signal.SIGTERM)
+
+            threading.Thread(target=attach, name="slack-startup", daemon=True).start()
             server.run()  # waitress turns SystemExit into: stop accepting, finish running requests
     except SystemExit:
         pass
     finally:
         services.dispatcher.stop()
-        scheduler.shutdown(wait=True)
+        for running in scheduler:
+            running.shutdown(wait=True)
         services.dispatcher.close()
         executor.shutdown(wait=True)
         services.db.close()
         log.info("fitbot stopped")
+    if failed:
+        raise failed[0]
     return 0
+
+
+def _serve_socket_mode(app: App, settings: Settings) -> None:
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    socket_mode = SocketModeHandler(app, settings.app_token)  # its Web API calls go through app.client
+    log.info("fitbot: connecting to Slack in Socket Mode")
+    try:
+        try:
+            socket_mode.connect()
+        except SlackApiError as exc:
+            raise StartupError(f"SLACK_APP_TOKEN: Slack refused it ({error_code(exc)}).") from exc
+        except TRANSPORT_ERRORS as exc:
+            raise StartupError(f"SLACK_API_URL: Slack can't be reached for Socket Mode ({exc}).") from exc
+        threading.Event().wait()  # until SIGTERM raises SystemExit here
+    finally:
+        socket_mode.close()

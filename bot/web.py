@@ -1,122 +1,123 @@
-"""The WSGI application: POST /slack/events to Bolt, GET /healthz, and a gate for malformed requests.
+"""The WSGI application: GET /healthz, and POST /slack/events through Bolt's own WSGI adapter.
 
-Bolt verifies signatures itself, but answers 500 to a non-numeric timestamp and has no 400 for a
-signed body it cannot parse. The gate answers those cases (401 / 400) before Bolt sees them, and
-checks the shape of the body Bolt parsed (parsing it once), repairing one Bolt misreading. The shape
-check covers what listeners rely on (objects, lists, ids), so a signed payload Slack could never send
-is a 400 rather than a listener crash that Bolt would answer with 500.
+Bolt checks the signature (its request verification) and routes. In front of it, `guard` answers the
+requests Bolt would answer with a 500 or a crash, with a 4xx instead: a body too large, a Content-Length
+or X-Slack-Request-Timestamp that isn't a number, a body that isn't UTF-8 or that Bolt cannot parse.
+These are header and encoding checks, not a second signature check. Behind it, two Bolt middlewares
+(`register_middleware`) see only signed requests: one repairs Bolt's reading of some form bodies, the
+other turns a signed payload Slack could never send into a 400 instead of a listener crash.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
+import io
 import re
-import time
 from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qsl
 
-from slack_bolt import App, BoltContext
-from slack_bolt.request import BoltRequest
+from slack_bolt import App, BoltRequest, BoltResponse
+from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_bolt.request.internals import build_context
 
 from storage.db import Database
 
 EVENTS_PATH = "/slack/events"
 MAX_BODY = 1024 * 1024
-MAX_CLOCK_SKEW = 60 * 5
 _DIGITS = re.compile(r"\d{1,12}", re.ASCII)
+UNREADABLE = "unreadable Slack payload\n"
 
 
 def _reply(start_response: Callable, status: int, body: str, headers: Iterable[tuple[str, str]] = ()) -> list[bytes]:
     data = body.encode()
-    reasons = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found",
-               405: "Method Not Allowed", 413: "Payload Too Large", 503: "Service Unavailable"}
-    header_list = [("Content-Length", str(len(data)))]
-    if not any(k.lower() == "content-type" for k, _ in headers):
-        header_list.append(("Content-Type", "text/plain; charset=utf-8"))
-    start_response(f"{status} {reasons.get(status, '')}".strip(), [*header_list, *headers])
+    reasons = {400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 405: "Method Not Allowed",
+               413: "Payload Too Large", 200: "OK", 503: "Service Unavailable"}
+    start_response(f"{status} {reasons[status]}", [("Content-Type", "text/plain; charset=utf-8"),
+                                                    ("Content-Length", str(len(data))), *headers])
     return [data]
 
 
 class WebApp:
-    def __init__(self, bolt: App, db: Database, signing_secret: str) -> None:
-        self.bolt = bolt
-        self.db = db
-        self.signing_secret = signing_secret.encode()
+    """Serves from the start; Slack's requests reach Bolt once `attach` gives it (after Slack accepted the token)."""
 
-    def __call__(self, environ: dict[str, Any], start_response: Callable) -> list[bytes]:
+    def __init__(self, bolt: App | None, db: Database) -> None:
+        self.slack = SlackRequestHandler(bolt, path=EVENTS_PATH) if bolt is not None else None
+        self.db = db
+        self.waiting_for = "Slack to accept the bot token"
+
+    def attach(self, bolt: App) -> None:
+        self.slack = SlackRequestHandler(bolt, path=EVENTS_PATH)
+
+    def waiting(self, reason: str) -> None:
+        self.waiting_for = f"Slack, which can't be reached ({reason})"
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
         path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "")
         if path == "/healthz":
             if method not in ("GET", "HEAD"):
                 return _reply(start_response, 405, "GET only\n", [("Allow", "GET, HEAD")])
-            healthy = self.db.ping()
-            return _reply(start_response, 200 if healthy else 503, "ok\n" if healthy else "database unreachable\n")
+            if not self.db.ping():
+                return _reply(start_response, 503, "database unreachable\n")
+            if self.slack is None:
+                return _reply(start_response, 503, f"waiting for {self.waiting_for}\n")
+            return _reply(start_response, 200, "ok\n")
         if path != EVENTS_PATH:
             return _reply(start_response, 404, "Not Found\n")
         if method != "POST":
             return _reply(start_response, 405, "POST only\n", [("Allow", "POST")])
-        try:
-            length = int(environ.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            return _reply(start_response, 400, "bad Content-Length\n")
-        if length > MAX_BODY:
-            return _reply(start_response, 413, "request too large\n")
-        raw = environ["wsgi.input"].read(length) if length else b""
-        headers = {k[5:].replace("_", "-").lower(): v for k, v in environ.items() if k.startswith("HTTP_")}
-        headers["content-type"] = environ.get("CONTENT_TYPE", "")
-        status, message = self.gate(raw, headers)
-        if status != 200:
-            return _reply(start_response, status, message + "\n")
-        request = _bolt_request(raw, environ.get("QUERY_STRING", ""), headers)
-        if request is None:
-            return _reply(start_response, 400, "unreadable Slack payload\n")
-        response = self.bolt.dispatch(request)
-        out_headers = [(k, v) for k, values in response.headers.items() for v in values
-                       if k.lower() != "content-length"]
-        return _reply(start_response, response.status, response.body, out_headers)
-
-    def gate(self, raw: bytes, headers: dict[str, str]) -> tuple[int, str]:
-        """(200, "") when the request is signed and fresh; otherwise 401 and why.
-
-        Slack's v0 signature covers the raw bytes, so they are checked before any decoding: a signed
-        body that is not UTF-8 is Slack's (or a bug's) and gets a 400 later, not a 401 here.
-        """
-        timestamp = headers.get("x-slack-request-timestamp", "")
-        signature = headers.get("x-slack-signature", "")
-        if not _DIGITS.fullmatch(timestamp) or not signature or not signature.isascii():  # compare_digest needs ASCII
-            return 401, "missing or malformed Slack signature headers"
-        if abs(time.time() - int(timestamp)) > MAX_CLOCK_SKEW:
-            return 401, "stale request"
-        digest = hmac.new(self.signing_secret, b"v0:" + timestamp.encode() + b":" + raw, hashlib.sha256)
-        if not hmac.compare_digest("v0=" + digest.hexdigest(), signature):
-            return 401, "invalid signature"
-        return 200, ""
+        if self.slack is None:
+            return _reply(start_response, 503, "fitbot is starting; try again in a moment\n")
+        problem = guard(environ)
+        if problem is not None:
+            return _reply(start_response, *problem)
+        return self.slack(environ, start_response)
 
 
-def _bolt_request(raw: bytes, query: str, headers: dict[str, str]) -> BoltRequest | None:
-    """The request as Bolt will route it, or None when the (signed) body is not a Slack payload."""
+def guard(environ: dict[str, Any]) -> tuple[int, str] | None:
+    """(status, message) for a request Bolt can't be given, else None (and wsgi.input is ready to read again)."""
     try:
-        body = raw.decode()
-        request = BoltRequest(body=body, query=query, headers={k: [v] for k, v in headers.items()})
-    except (ValueError, TypeError, AttributeError):  # not UTF-8, JSON that doesn't parse or isn't an object
-        return None
-    _repair_form_body(request)
-    is_json = headers["content-type"].startswith("application/json") or body.startswith("{")
-    return request if isinstance(request.body, dict) and _shape_ok(request.body, is_json) else None
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 400, "bad Content-Length\n"
+    if length > MAX_BODY:
+        return 413, "request too large\n"
+    timestamp = environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP", "")
+    signature = environ.get("HTTP_X_SLACK_SIGNATURE", "")
+    # slack_sdk's verifier calls int() on the timestamp and compares the signature as ASCII: either raises.
+    if not _DIGITS.fullmatch(timestamp) or not signature or not signature.isascii():
+        return 401, "missing or malformed Slack signature headers\n"
+    raw = environ["wsgi.input"].read(length) if length else b""
+    environ["wsgi.input"] = io.BytesIO(raw)
+    try:
+        body = raw.decode("utf-8")
+        BoltRequest(body=body, headers={"content-type": environ.get("CONTENT_TYPE", "")})  # Bolt's own parsing
+    except (ValueError, TypeError, AttributeError):  # not UTF-8; JSON that doesn't parse or isn't an object
+        return 400, UNREADABLE
+    return None
 
 
-def _repair_form_body(request: BoltRequest) -> None:
-    """slack_bolt takes any form body that merely contains the text "payload" for an interactive payload
-    and, finding no payload field, parses it to {}: `/fit payload systems`, or any command sent from a
-    channel named #payload-team, would reach no listener. Such a body is given back its fields."""
-    if request.body or not request.raw_body or request.raw_body.startswith("{"):
-        return
-    form = dict(parse_qsl(request.raw_body, keep_blank_values=True))
-    if form and "payload" not in form:
-        request.body = form
-        request.context = build_context(BoltContext(), form)
+def register_middleware(app: App) -> None:
+    """Bolt middlewares that run after Bolt verified the signature, before any listener."""
+    app.middleware(repair_payload_misreading)
+    app.middleware(reject_impossible_payloads)
+
+
+def repair_payload_misreading(req: BoltRequest, next: Callable[[], BoltResponse]) -> BoltResponse:
+    """slack_bolt takes any form body that merely contains the text "payload" for an interactive payload and,
+    finding no payload field, parses it to {}: `/fit payload systems`, or any command sent from a channel named
+    #payload-team, would reach no listener. Such a body is given back its fields."""
+    if not req.body and req.raw_body and not req.raw_body.startswith("{"):
+        form = dict(parse_qsl(req.raw_body, keep_blank_values=True))
+        if form and "payload" not in form:
+            req.body = form
+            req.context = build_context(req.context, form)
+    return next()
+
+
+def reject_impossible_payloads(req: BoltRequest, next: Callable[[], BoltResponse]) -> BoltResponse:
+    if not isinstance(req.body, dict) or not _shape_ok(req.body, req.raw_body.startswith("{")):
+        return BoltResponse(status=400, body=UNREADABLE)
+    return next()
 
 
 def _shape_ok(body: dict[str, Any], is_json: bool) -> bool:

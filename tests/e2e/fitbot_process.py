@@ -29,6 +29,7 @@ class FitbotProcess:
             "SLACK_SIGNING_SECRET": SIGNING_SECRET,
             "SLACK_API_URL": api_url,
             "DATABASE_URL": database_url,
+            "HOST": "127.0.0.1",
             "PORT": "0",
             "LOG_LEVEL": "INFO",
             # Plans in these tests send a dozen nudges to one channel at once; the fake has no rate limit

@@ -214,7 +214,8 @@ class _Handler(BaseHTTPRequestHandler):
 class FakeSlack:
     """Fake Slack Web API on 127.0.0.1:<random port>; use `url` as the WebClient base_url."""
 
-    def __init__(self, *, strict_channels: bool = False, team_id: str = TEAM_ID) -> None:
+    def __init__(self, *, strict_channels: bool = False, team_id: str = TEAM_ID, port: int = 0) -> None:
+        self.port = port  # 0: any free one
         self.strict_channels = strict_channels
         self.team_id = team_id
         self.revoked_tokens: set[str] = set()
@@ -239,7 +240,7 @@ class FakeSlack:
         return f"http://127.0.0.1:{self._server.server_address[1]}/api/"
 
     def start(self) -> FakeSlack:
-        self._server = _Server(("127.0.0.1", 0), _Handler)
+        self._server = _Server(("127.0.0.1", self.port), _Handler)
         self._server.fake = self
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-slack", daemon=True

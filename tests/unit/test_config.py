@@ -62,3 +62,30 @@ def test_env_file_fills_gaps_but_environment_wins(tmp_path):
 def test_repr_hides_secrets():
     text = repr(parse_settings({**VALID, "DATABASE_URL": "postgresql://u:pw@h/db"}))
     assert "s3cret" not in text and "xoxb" not in text and "pw" not in text
+
+
+@pytest.mark.parametrize(("url", "problem"), [
+    ("postgresql://", "DATABASE_URL: name the database, e.g. postgresql://user@host:5432/fitbot"),
+    ("postgresql://postgres@127.0.0.1:5432", "DATABASE_URL: name the database"),
+    ("sqlite:///", "DATABASE_URL: an in-memory SQLite database is lost when fitbot stops"),
+    ("sqlite:///:memory:", "DATABASE_URL: an in-memory SQLite database is lost when fitbot stops"),
+    ("fitbot.db", "DATABASE_URL: 'fitbot.db' is not a database URL; use sqlite:///fitbot.db or postgresql://"),
+    ("mysql://u@h/db", "DATABASE_URL: 'mysql' isn't supported"),
+])
+def test_database_urls_that_cannot_serve_fitbot_are_one_line_each(url, problem):
+    with pytest.raises(SettingsError) as info:
+        parse_settings({**VALID, "DATABASE_URL": url})
+    (line,) = info.value.problems
+    assert line.startswith(problem)
+
+
+def test_database_urls_are_read_by_sqlalchemy_with_psycopg_for_postgresql():
+    for given in ("postgres://u:p%40ss@db:5432/fitbot", "postgresql://u:p%40ss@db:5432/fitbot"):
+        assert parse_settings({**VALID, "DATABASE_URL": given}).database_url == "postgresql+psycopg://u:p%40ss@db:5432/fitbot"
+    assert parse_settings({**VALID, "DATABASE_URL": "sqlite:////var/lib/fitbot.db"}).database_url == (
+        "sqlite:////var/lib/fitbot.db")
+
+
+def test_host_defaults_to_every_interface():
+    assert parse_settings(VALID).host == "0.0.0.0"
+    assert parse_settings({**VALID, "HOST": "127.0.0.1"}).host == "127.0.0.1"

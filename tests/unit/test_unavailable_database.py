@@ -31,7 +31,7 @@ class Recorder:
 def test_healthz_is_503_when_the_database_is_unreachable():
     db = Database(UNREACHABLE)
     statuses = []
-    body = WebApp(bolt=None, db=db, signing_secret="s")(
+    body = WebApp(bolt=None, db=db)(
         {"PATH_INFO": "/healthz", "REQUEST_METHOD": "GET"}, lambda status, headers: statuses.append(status))
     assert statuses == ["503 Service Unavailable"]
     assert body == [b"database unreachable\n"]
