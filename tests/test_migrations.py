@@ -29,3 +29,19 @@ def test_an_older_triage_keeps_its_version_and_result(tmp_path):
         db.close()
     # The old points table recommended augmentation here; the triage keeps that, and is not recomputed.
     assert stored == ("2026-11-28.1", "staff_augmentation", "low", ["old reason"], None)
+
+
+def test_a_postgresql_that_is_down_is_one_line_saying_how_to_start_it(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    env = {"PATH": "/usr/bin:/bin", "FITBOT_TEST_DATABASE_URL": "postgresql+psycopg://postgres@127.0.0.1:1/test"}
+    one_test = "tests/test_migrations.py::test_an_older_triage_keeps_its_version_and_result"
+    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", one_test],
+                            cwd=root, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 3
+    assert "PostgreSQL at FITBOT_TEST_DATABASE_URL is unreachable (" in result.stdout + result.stderr
+    assert "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start" in result.stdout + result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
