@@ -6,13 +6,16 @@ Run from the repository root (loopback only; the script starts and stops everyth
     .venv/bin/python bench/ack_latency.py --db postgres    # postgresql+psycopg://postgres@127.0.0.1:5432/test
     .venv/bin/python bench/ack_latency.py --rounds 50 --json results.json
 
-It starts a minimal fake Slack Web API (answers at once) and two servers, each in its own process:
-`fitbot serve`, and a bare `App` whose `/fit` listener only calls `ack()`, behind waitress with the same
-thread count. For N in 1, 8, 32 it fires rounds of N signed slash commands at once (N client threads behind
-a barrier, a fresh connection and a fresh signature per request) and times each request until its HTTP
-response has been read: that is the ack. fitbot opens the modal with views.open *after* acking, so that
-call is not timed, but its CPU cost in fitbot's process is (it competes with the other acks).
-Targets: p99 well under Slack's 3 s at N = 32 (we require < 1 s), fitbot within 1.5x of the bare app.
+It starts a minimal fake Slack Web API (answers at once) and three servers, each in its own process:
+`fitbot serve`; a bare `App` whose `/fit` listener only calls `ack()`; and a bare `App` that acks, then opens
+the same modal with slack_sdk's stock client, as Bolt's documentation shows. The two bare apps run behind
+waitress with fitbot's thread count. For N in 1, 8, 32 it fires rounds of N signed slash commands at once
+(N client threads behind a barrier, a fresh connection and a fresh signature per request) and times each
+request until its HTTP response has been read: that is the ack. fitbot and the modal app open the modal
+with views.open *after* acking, so that call is not timed, but its CPU cost in their process is (it
+competes with the other acks).
+Targets: p99 well under Slack's 3 s at N = 32 (we require < 1 s); at N = 32 fitbot's p99 at or below the
+modal app's (both do the same Slack work); fitbot within 1.5x of the ack-only app.
 Exit status 0 when every check passes. The machine should be otherwise idle: the 1-minute load is printed.
 """
 
@@ -55,18 +58,25 @@ def child_fake() -> None:
 
     serve()
 
-def child_bare(api_url: str) -> None:
-    """A Bolt app that only acks /fit, behind waitress with fitbot's thread count; print its URL."""
+def child_bare(api_url: str, mode: str) -> None:
+    """A Bolt app behind waitress with fitbot's thread count; print its URL. Mode "ack": its /fit listener only
+    acks. Mode "modal": it acks, then opens fitbot's modal with slack_sdk's stock client, as Bolt's docs show."""
     from slack_bolt import App
     from slack_bolt.adapter.wsgi import SlackRequestHandler
     from slack_sdk import WebClient
     from waitress.server import create_server
 
+    from bot.presentation.triage import QuestionnaireModal
+    from bot.triage import questionnaire
+
     app = App(signing_secret=SIGNING_SECRET, client=WebClient(token=BOT_TOKEN, base_url=api_url))
+    view = QuestionnaireModal(questionnaire.load()).render(company="Acme Corp", metadata={"channel_id": "C1"})
 
     @app.command("/fit")
-    def _(ack):
+    def _(ack, body, client):
         ack()
+        if mode == "modal":
+            client.views_open(trigger_id=body["trigger_id"], view=view)
 
     server = create_server(SlackRequestHandler(app), host="127.0.0.1", port=0, threads=HTTP_THREADS)
     print(f"http://127.0.0.1:{server.effective_port}", flush=True)
@@ -177,15 +187,15 @@ def main() -> int:
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child_fake() if args.child[0] == "fake" else child_bare(args.child[1])
+        child_fake() if args.child[0] == "fake" else child_bare(args.child[1], args.child[2])
         return 0
 
-    fake = bare = fitbot = None
+    fake = bare = modal = fitbot = None
     tmp = tempfile.TemporaryDirectory(prefix="fitbot-bench-")
 
     def abort() -> None:  # the run must end by itself, whatever hangs
         print(f"aborting: still running after {args.time_limit:.0f} s", file=sys.stderr, flush=True)
-        for proc in (fake, bare, fitbot and fitbot.proc):
+        for proc in (fake, bare, modal, fitbot and fitbot.proc):
             if proc is not None and proc.poll() is None:
                 proc.kill()
         tmp.cleanup()
@@ -196,21 +206,23 @@ def main() -> int:
     watchdog.start()
     try:
         fake, api_url = spawn("fake")
-        bare, bare_url = spawn("bare", api_url)
+        bare, bare_url = spawn("bare", api_url, "ack")
+        modal, modal_url = spawn("bare", api_url, "modal")
         db_url = POSTGRES_URL if args.db == "postgres" else f"sqlite:///{tmp.name}/fitbot.db"
         fitbot = FitbotProcess(database_url=db_url, api_url=api_url, workdir=Path(tmp.name)).start()
-        targets = {"fitbot": (fitbot.url, fitbot.proc.pid), "bare": (bare_url, bare.pid)}
+        targets = {"fitbot": (fitbot.url, fitbot.proc.pid), "bare": (bare_url, bare.pid),
+                   "modal": (modal_url, modal.pid)}
         print(f"db {args.db} | {os.cpu_count()} CPUs | 1-min load {os.getloadavg()[0]:.2f} | "
               f"waitress threads {HTTP_THREADS} | fitbot {fitbot.url} | bare {bare_url}", flush=True)
         for url, _ in targets.values():  # warm-up: lazy imports, connection pools, the first views.open
             for _ in range(WARMUP_ROUNDS):
                 one_round(url, 32)
-        opened = wait_for_modals(fake, 32 * WARMUP_ROUNDS)
+        opened = wait_for_modals(fake, 32 * WARMUP_ROUNDS * 2)  # fitbot's and the modal app's
 
         for n in LEVELS:  # per N, fitbot's block then the bare app's, so slow drift hits both alike
             for name, (url, pid) in targets.items():
                 row = measure(name, url, pid, n, args.rounds or math.ceil(MIN_REQUESTS / n))
-                if name == "fitbot":  # also keeps fitbot's after-ack work out of the bare app's block
+                if name in ("fitbot", "modal"):  # also keeps one's after-ack work out of the next block
                     before, opened = opened, wait_for_modals(fake, opened + row["requests"])
                     row["modals_opened"] = opened - before
                 results.append(row)
@@ -220,6 +232,7 @@ def main() -> int:
         if fitbot is not None:
             fitbot.stop()
         stop(bare)
+        stop(modal)
         stop(fake)
         tmp.cleanup()
         watchdog.cancel()
@@ -241,21 +254,32 @@ def report(results: list[dict], args: argparse.Namespace) -> int:
                        "req_per_s": f["req_per_s"] / b["req_per_s"]})
         print(f"{'':12} {n:>3} {ratios[-1]['p50']:>6.2f} {ratios[-1]['p99']:>6.2f} {ratios[-1]['req_per_s']:>6.2f}")
 
+    print(f"\n{'fitbot/modal':12} {'N':>3} {'p50':>6} {'p99':>6} {'req/s':>6}")
+    versus_modal = []
+    for n in LEVELS:
+        f, m = by["fitbot", n], by["modal", n]
+        versus_modal.append({"n": n, "p50": f["p50_ms"] / m["p50_ms"], "p99": f["p99_ms"] / m["p99_ms"],
+                             "req_per_s": f["req_per_s"] / m["req_per_s"]})
+        r = versus_modal[-1]
+        print(f"{'':12} {n:>3} {r['p50']:>6.2f} {r['p99']:>6.2f} {r['req_per_s']:>6.2f}")
+
     f32 = by["fitbot", 32]
     checks = [(f"fitbot p99 at N=32 is {f32['p99_ms']:.0f} ms (< {P99_LIMIT_MS:.0f} ms; Slack allows 3000 ms)",
-               f32["p99_ms"] < P99_LIMIT_MS)]
+               f32["p99_ms"] < P99_LIMIT_MS),
+              (f"fitbot p99 at N=32 at or below the Bolt app that opens the same modal: {versus_modal[-1]['p99']:.2f}x",
+               versus_modal[-1]["p99"] <= 1)]
     for r in ratios:  # "within 1.5x": latencies at most 1.5x the bare app's, throughput at least 1/1.5 of it
-        checks.append((f"fitbot within {RATIO_LIMIT}x of bare at N={r['n']}: p50 {r['p50']:.2f}x, "
+        checks.append((f"fitbot within {RATIO_LIMIT}x of the ack-only app at N={r['n']}: p50 {r['p50']:.2f}x, "
                        f"p99 {r['p99']:.2f}x, req/s {r['req_per_s']:.2f}x",
                        max(r["p50"], r["p99"], 1 / r["req_per_s"]) <= RATIO_LIMIT))
-    checks.append(("no failed requests, and every fitbot /fit opened a modal",
+    checks.append(("no failed requests, and every /fit of fitbot and the modal app opened a modal",
                    all(r["errors"] == 0 for r in results)
-                   and all(r["modals_opened"] == r["requests"] for r in results if r["target"] == "fitbot")))
+                   and all(r["modals_opened"] == r["requests"] for r in results if r["target"] != "bare")))
     for text, ok in checks:
         print(f"{'PASS' if ok else 'FAIL'}: {text}")
     if args.json:
         args.json.write_text(json.dumps({"db": args.db, "cpus": os.cpu_count(), "http_threads": HTTP_THREADS,
-                                         "results": results, "ratios": ratios,
+                                         "results": results, "ratios": ratios, "versus_modal": versus_modal,
                                          "checks": [{"check": t, "pass": ok} for t, ok in checks]}, indent=2) + "\n")
     return 0 if all(ok for _, ok in checks) else 1
 

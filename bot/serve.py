@@ -93,7 +93,7 @@ def serve(settings: Settings) -> int:
         if settings.socket_mode:
             _serve_socket_mode(connect(), settings)
         else:
-            web = WebApp(None, services.db)
+            web = WebApp(None, services.db, services.acks)
             try:
                 server = create_server(web, host=settings.host, port=settings.port, threads=HTTP_THREADS,
                                        ident="fitbot", clear_untrusted_proxy_headers=True)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from concurrent.futures import Executor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from slack_bolt import BoltContext
 
+from bot.acks_first import AcksFirst
 from bot.dispatcher import Dispatcher
 from bot.onboarding.checklist import Checklist
 from bot.presentation.triage import QuestionnaireModal
@@ -25,6 +26,7 @@ class Services:
     checklist: Checklist
     diagnosis: Policy
     after_ack: Executor  # runs what a listener hands off once Slack has its answer (handlers.replies.after_ack)
+    acks: AcksFirst = field(default_factory=AcksFirst)  # which the work waits for (bot.acks_first)
 
 
 def workspace_of(context: BoltContext) -> Workspace:

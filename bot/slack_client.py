@@ -14,10 +14,15 @@ here as handlers of their own:
 
 The dispatcher's client retries nothing else: a row that gets 429 or 5xx is rescheduled by the outbox
 (honouring Retry-After and holding its channel), rather than slept on by a sender thread.
+
+Both log through a logger whose level is LOG_LEVEL: slack_sdk formats its debug line (the whole request
+body) whenever its logger's own level is unset, whatever the level in effect, which cost about a sixth
+of each `views.open`'s CPU (docs/performance.md). With LOG_LEVEL=DEBUG every call is logged.
 """
 
 from __future__ import annotations
 
+import logging
 import socket
 from urllib.error import URLError
 
@@ -69,12 +74,19 @@ def interactive_handlers() -> list[RetryHandler]:
 
 
 def interactive_client(settings: Settings) -> WebClient:
-    """Bolt's client (listeners, and the Socket Mode connection); Bolt copies its handlers to each request's."""
+    """Bolt's client (listeners, and the Socket Mode connection); Bolt copies its handlers and logger to each
+    request's."""
     return WebClient(token=settings.bot_token, base_url=settings.api_url, timeout=REQUEST_TIMEOUT,
-                     retry_handlers=interactive_handlers())
+                     retry_handlers=interactive_handlers(), logger=web_api_logger(settings.log_level))
 
 
 def delivery_client(settings: Settings) -> WebClient:
     """The dispatcher's: only a request that never left is tried again; the outbox reschedules the rest."""
     return WebClient(token=settings.bot_token, base_url=settings.api_url, timeout=REQUEST_TIMEOUT,
-                     retry_handlers=[UnsentRequestRetryHandler()])
+                     retry_handlers=[UnsentRequestRetryHandler()], logger=web_api_logger(settings.log_level))
+
+
+def web_api_logger(level: str) -> logging.Logger:
+    logger = logging.getLogger("slack_sdk.web.fitbot")
+    logger.setLevel(level)
+    return logger

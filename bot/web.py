@@ -2,15 +2,15 @@
 
 Bolt checks the signature (its request verification) and routes. In front of it, `guard` answers the
 requests Bolt would answer with a 500 or a crash, with a 4xx instead: a body too large, a Content-Length
-or X-Slack-Request-Timestamp that isn't a number, a body that isn't UTF-8 or that Bolt cannot parse.
-These are header and encoding checks, not a second signature check. Behind it, two Bolt middlewares
+or X-Slack-Request-Timestamp that isn't a number; and a body that isn't UTF-8 or that Bolt cannot parse
+(its adapter raises on those) gets a 400. These are header and encoding checks, not a second signature
+check. Behind it, two Bolt middlewares
 (`register_middleware`) see only signed requests: one repairs Bolt's reading of some form bodies, the
 other turns a signed payload Slack could never send into a 400 instead of a listener crash.
 """
 
 from __future__ import annotations
 
-import io
 import re
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -20,6 +20,7 @@ from slack_bolt import App, BoltRequest, BoltResponse
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_bolt.request.internals import build_context
 
+from bot.acks_first import AcksFirst
 from storage.db import Database
 
 EVENTS_PATH = "/slack/events"
@@ -40,9 +41,10 @@ def _reply(start_response: Callable, status: int, body: str, headers: Iterable[t
 class WebApp:
     """Serves from the start; Slack's requests reach Bolt once `attach` gives it (after Slack accepted the token)."""
 
-    def __init__(self, bolt: App | None, db: Database) -> None:
+    def __init__(self, bolt: App | None, db: Database, acks: AcksFirst | None = None) -> None:
         self.slack = SlackRequestHandler(bolt, path=EVENTS_PATH) if bolt is not None else None
         self.db = db
+        self.acks = acks or AcksFirst()
         self.waiting_for = "Slack to accept the bot token"
 
     def attach(self, bolt: App) -> None:
@@ -70,11 +72,17 @@ class WebApp:
         problem = guard(environ)
         if problem is not None:
             return _reply(start_response, *problem)
-        return self.slack(environ, start_response)
+        with self.acks.answering():
+            try:
+                return self.slack(environ, start_response)
+            except (ValueError, TypeError, AttributeError):
+                # Bolt's adapter decodes and parses the body before anything else, and raises on one that isn't
+                # UTF-8, or JSON that doesn't parse or isn't an object; its dispatch catches everything after.
+                return _reply(start_response, 400, UNREADABLE)
 
 
 def guard(environ: dict[str, Any]) -> tuple[int, str] | None:
-    """(status, message) for a request Bolt can't be given, else None (and wsgi.input is ready to read again)."""
+    """(status, message) for a request whose headers Bolt would fail on, else None."""
     try:
         length = int(environ.get("CONTENT_LENGTH") or 0)
     except ValueError:
@@ -86,13 +94,6 @@ def guard(environ: dict[str, Any]) -> tuple[int, str] | None:
     # slack_sdk's verifier calls int() on the timestamp and compares the signature as ASCII: either raises.
     if not _DIGITS.fullmatch(timestamp) or not signature or not signature.isascii():
         return 401, "missing or malformed Slack signature headers\n"
-    raw = environ["wsgi.input"].read(length) if length else b""
-    environ["wsgi.input"] = io.BytesIO(raw)
-    try:
-        body = raw.decode("utf-8")
-        BoltRequest(body=body, headers={"content-type": environ.get("CONTENT_TYPE", "")})  # Bolt's own parsing
-    except (ValueError, TypeError, AttributeError):  # not UTF-8; JSON that doesn't parse or isn't an object
-        return 400, UNREADABLE
     return None
 
 

@@ -30,6 +30,7 @@ def after_ack(context: BoltContext, work: Callable[[], None]) -> None:
     services: Services = context["services"]
 
     def run() -> None:
+        services.acks.wait()
         try:
             work()
         except Exception:

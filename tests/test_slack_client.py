@@ -97,7 +97,9 @@ def test_a_call_that_timed_out_is_not_sent_again(fake: FakeSlack) -> None:
     assert len(fake.calls("views.open")) == 1
 
 
-def test_debug_logging_shows_every_call(fake: FakeSlack, caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.DEBUG, logger="slack_sdk"):
-        delivery_client(settings_for(fake)).chat_postMessage(channel="C1", text="seen")
-    assert any("chat.postMessage" in r.getMessage() for r in caplog.records)
+def test_log_level_debug_shows_every_call_and_info_does_not(fake: FakeSlack, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    delivery_client(replace(settings_for(fake), log_level="INFO")).chat_postMessage(channel="C1", text="unseen")
+    assert not any("unseen" in r.getMessage() for r in caplog.records)
+    delivery_client(replace(settings_for(fake), log_level="DEBUG")).chat_postMessage(channel="C1", text="seen")
+    assert any("chat.postMessage" in r.getMessage() and "seen" in r.getMessage() for r in caplog.records)

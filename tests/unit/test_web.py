@@ -40,12 +40,11 @@ def _environ(body: bytes, **headers: str) -> dict:
             "HTTP_X_SLACK_REQUEST_TIMESTAMP": "1700000000", "HTTP_X_SLACK_SIGNATURE": "v0=abc", **headers}
 
 
-def test_the_guard_answers_what_bolt_would_answer_with_a_500_and_leaves_the_body_readable():
+def test_the_guard_answers_headers_bolt_would_answer_with_a_500():
     assert guard(_environ(b"{}", HTTP_X_SLACK_REQUEST_TIMESTAMP="soon"))[0] == 401
+    assert guard(_environ(b"{}", HTTP_X_SLACK_SIGNATURE="v0=\u00e9"))[0] == 401
     assert guard({**_environ(b"{}"), "CONTENT_LENGTH": "ten"})[0] == 400
     assert guard({**_environ(b"{}"), "CONTENT_LENGTH": str(MAX_BODY + 1)})[0] == 413
-    assert guard(_environ("caf\u00e9".encode("latin-1")))[0] == 400
-    assert guard(_environ(b"[1, 2]"))[0] == 400
     environ = _environ(b'{"type": "url_verification"}')
     assert guard(environ) is None
-    assert environ["wsgi.input"].read() == b'{"type": "url_verification"}'  # Bolt's adapter reads it again
+    assert environ["wsgi.input"].read() == b'{"type": "url_verification"}'  # left for Bolt's adapter to read
