@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from datetime import UTC, date, datetime, time
 from importlib.metadata import version
 from pathlib import Path
 
@@ -43,6 +44,14 @@ def main(argv: list[str] | None = None) -> int:
                                  description="Ask the /fit questions here (or read them from a file) and print "
                                              "the recommendation. Needs no Slack workspace or database.",
                                  epilog=_reads())
+    export = commands.add_parser("export", help="write every triage or plan as CSV or JSON (for reporting)",
+                                 description="Write every stored triage or onboarding plan to standard output, "
+                                             "streamed (constant memory). docs/operations.md lists the columns.",
+                                 epilog=_reads("DATABASE_URL", "LOG_LEVEL"))
+    export.add_argument("what", choices=("triages", "plans"))
+    export.add_argument("--format", choices=("csv", "json"), default="csv", help="default csv")
+    export.add_argument("--since", type=_day, metavar="YYYY-MM-DD", help="only rows created on or after this day (UTC)")
+    export.add_argument("--team", metavar="TEAM_ID", help="only this workspace's rows")
     triage.add_argument("--answers", type=Path, metavar="FILE",
                         help="YAML or JSON file mapping question ids to answers (see docs/triage.md)")
     triage.add_argument("--json", action="store_true", help="print the recommendation as JSON")
@@ -94,7 +103,7 @@ def _run(args: argparse.Namespace) -> int:
             print("\nfitbot triage: stopped; nothing was saved.", file=sys.stderr)
             return 130
 
-    purpose = "db" if args.command == "db" else args.command
+    purpose = "db" if args.command in ("db", "export") else args.command
     settings = load_settings(purpose)
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if settings.log_level != "DEBUG":  # a line per tick, and "skipped: already running" under backlog, are noise
@@ -106,6 +115,8 @@ def _run(args: argparse.Namespace) -> int:
         upgrade(settings.database_url)
         print("database is up to date")
         return 0
+    if args.command == "export":
+        return _export(settings.database_url, args)
     from bot.serve import open_dispatcher, serve
 
     if args.command == "serve":
@@ -116,6 +127,30 @@ def _run(args: argparse.Namespace) -> int:
     dispatcher.db.close()
     print(f"sent {result.sent}, retrying {result.retried}, failed {result.failed}")
     return 1 if result.failed else 0
+
+
+def _day(text: str) -> datetime:
+    try:
+        return datetime.combine(date.fromisoformat(text), time(0), tzinfo=UTC)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a day (YYYY-MM-DD)") from None
+
+
+def _export(database_url: str, args: argparse.Namespace) -> int:
+    from bot.export import write
+    from storage import export
+    from storage.db import Database
+
+    db = Database(database_url)
+    try:
+        with db.read() as session:
+            rows, columns = ((export.triages, export.TRIAGE_COLUMNS) if args.what == "triages"
+                             else (export.plans, export.PLAN_COLUMNS))
+            count = write(rows(session, since=args.since, team_id=args.team), columns, args.format, sys.stdout)
+    finally:
+        db.close()
+    print(f"exported {count} {args.what[:-1] if count == 1 else args.what}", file=sys.stderr)
+    return 0
 
 
 def _indent(text: str) -> str:

@@ -41,7 +41,7 @@ def parse(text: str) -> Command:
             if action == HELP:
                 return Command(HELP)
             if action in TAKES_COMPANY or not rest:
-                return Command(action, rest)
+                return Command(action, _unquoted(rest))
             return Command(TRIAGE, text)  # "Plan B Consulting" is a company
     if not rest and word.isalpha() and len(word) >= SHORTEST_TYPO:
         allowed = 2 if len(word) >= 8 else 1
@@ -49,6 +49,10 @@ def parse(text: str) -> Command:
             if any(_typos(word, w) <= allowed for w in words if w.isalpha()):
                 return Command(DID_YOU_MEAN, text, suggestion=words[0])
     return Command(TRIAGE, text)
+
+
+def _unquoted(text: str) -> str:
+    return text[1:-1].strip() if len(text) >= 2 and QUOTES.get(text[0]) == text[-1] else text
 
 
 def _typos(a: str, b: str) -> int:

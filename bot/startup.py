@@ -20,6 +20,7 @@ from bot.slack_errors import TRANSPORT_ERRORS, error_code, is_transient
 log = logging.getLogger(__name__)
 
 STARTUP_PATIENCE = 300.0
+REJECTED = frozenset({"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired"})
 MAX_DELAY = 30.0
 
 
@@ -38,10 +39,13 @@ def wait_for_slack(client: WebClient, *, patience: float = STARTUP_PATIENCE,
             client.auth_test()
             return
         except SlackApiError as exc:
-            if not is_transient(exc):
+            if error_code(exc) in REJECTED:
                 raise StartupError(
                     f"SLACK_BOT_TOKEN: Slack rejected the token ({error_code(exc)}). Copy the Bot User OAuth Token "
                     "(xoxb-…) from OAuth & Permissions, and reinstall the app if it was removed.") from exc
+            if not is_transient(exc):
+                raise StartupError(f"SLACK_API_URL: {client.base_url} didn't answer as Slack's Web API does "
+                                   f"({error_code(exc)}).") from exc
             reason = f"Slack answered {error_code(exc)}"
         except TRANSPORT_ERRORS as exc:
             reason = _network_reason(exc)

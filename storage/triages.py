@@ -50,6 +50,6 @@ def latest_for_company(session: Session, workspace: Workspace, company: str) -> 
     """The workspace's latest triage of `company`, matched regardless of case."""
     return session.scalars(
         select(Triage).where(Triage.team_id == workspace.team_id,
-                             func.lower(Triage.company) == company.strip().lower())
+                             func.lower(Triage.company) == func.lower(company.strip()))
         .order_by(Triage.created_at.desc(), Triage.id.desc()).limit(1)
     ).first()

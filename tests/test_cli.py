@@ -168,8 +168,9 @@ def test_triage_stops_cleanly_on_ctrl_c(tmp_path):
                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     process.stdin.write("Acme\n")
     process.stdin.flush()
-    while "Question 2 of" not in process.stdout.readline():  # input() flushes what came before its prompt
-        pass
+    while "Question 2 of" not in (line := process.stdout.readline()):  # input() flushes what came before it
+        assert line, "fitbot triage ended early"
+    process.stdout.read(2)  # the "> " prompt: fitbot is waiting in input()
     process.send_signal(signal.SIGINT)
     _, err = process.communicate(timeout=20)
     assert process.returncode == 130

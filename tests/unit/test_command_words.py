@@ -21,6 +21,7 @@ from bot.command_words import DIAGNOSE, DID_YOU_MEAN, HELP, ONBOARD, PLANS, TRIA
     ("Plan B Consulting", Command(TRIAGE, "Plan B Consulting")),
     ("diagnose", Command(DIAGNOSE)),
     ("diagnosis Globex", Command(DIAGNOSE, "Globex")),
+    ('diagnose "Plan B"', Command(DIAGNOSE, "Plan B")),
     # One word close to a subcommand: probably a typo.
     ("onbord", Command(DID_YOU_MEAN, "onbord", "onboard")),
     ("plnas", Command(DID_YOU_MEAN, "plnas", "plans")),

@@ -44,3 +44,11 @@ def test_slack_5xx_is_waited_out_like_the_network():
         wait_for_slack(WebClient(token="xoxb-1", base_url=slack.url, retry_handlers=[]), sleep=clock.sleep,
                        clock=lambda: clock.now)
     assert clock.slept == [1, 2]
+
+
+def test_an_answer_that_is_not_slacks_is_a_wrong_api_url_not_a_rejected_token():
+    with FakeSlack() as slack:
+        slack.script("auth.test", {"ok": False, "error": "unknown_method"})
+        with pytest.raises(StartupError) as info:
+            wait_for_slack(WebClient(token="xoxb-1", base_url=slack.url, retry_handlers=[]))
+    assert str(info.value).startswith("SLACK_API_URL: ")
