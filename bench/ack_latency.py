@@ -239,6 +239,19 @@ def main() -> int:
     return report(results, args)
 
 
+def _ratios(by: dict, baseline: str) -> list[dict]:
+    """fitbot's p50, p99 and req/s against `baseline`'s, per N, printed as a table."""
+    print(f"\n{'fitbot/' + baseline:12} {'N':>3} {'p50':>6} {'p99':>6} {'req/s':>6}")
+    ratios = []
+    for n in LEVELS:
+        f, b = by["fitbot", n], by[baseline, n]
+        r = {"n": n, "p50": f["p50_ms"] / b["p50_ms"], "p99": f["p99_ms"] / b["p99_ms"],
+             "req_per_s": f["req_per_s"] / b["req_per_s"]}
+        ratios.append(r)
+        print(f"{'':12} {n:>3} {r['p50']:>6.2f} {r['p99']:>6.2f} {r['req_per_s']:>6.2f}")
+    return ratios
+
+
 def report(results: list[dict], args: argparse.Namespace) -> int:
     by = {(r["target"], r["n"]): r for r in results}
     print(f"\n{'target':8} {'N':>3} {'requests':>8} {'errors':>6} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} "
@@ -246,22 +259,7 @@ def report(results: list[dict], args: argparse.Namespace) -> int:
     for r in results:
         print(f"{r['target']:8} {r['n']:>3} {r['requests']:>8} {r['errors']:>6} {r['p50_ms']:>8.1f} "
               f"{r['p99_ms']:>8.1f} {r['max_ms']:>8.1f} {r['req_per_s']:>8.1f} {r['cpu_ms_per_req']:>10.2f}")
-    print(f"\n{'fitbot/bare':12} {'N':>3} {'p50':>6} {'p99':>6} {'req/s':>6}")
-    ratios = []
-    for n in LEVELS:
-        f, b = by["fitbot", n], by["bare", n]
-        ratios.append({"n": n, "p50": f["p50_ms"] / b["p50_ms"], "p99": f["p99_ms"] / b["p99_ms"],
-                       "req_per_s": f["req_per_s"] / b["req_per_s"]})
-        print(f"{'':12} {n:>3} {ratios[-1]['p50']:>6.2f} {ratios[-1]['p99']:>6.2f} {ratios[-1]['req_per_s']:>6.2f}")
-
-    print(f"\n{'fitbot/modal':12} {'N':>3} {'p50':>6} {'p99':>6} {'req/s':>6}")
-    versus_modal = []
-    for n in LEVELS:
-        f, m = by["fitbot", n], by["modal", n]
-        versus_modal.append({"n": n, "p50": f["p50_ms"] / m["p50_ms"], "p99": f["p99_ms"] / m["p99_ms"],
-                             "req_per_s": f["req_per_s"] / m["req_per_s"]})
-        r = versus_modal[-1]
-        print(f"{'':12} {n:>3} {r['p50']:>6.2f} {r['p99']:>6.2f} {r['req_per_s']:>6.2f}")
+    ratios, versus_modal = _ratios(by, "bare"), _ratios(by, "modal")
 
     f32 = by["fitbot", 32]
     checks = [(f"fitbot p99 at N=32 is {f32['p99_ms']:.0f} ms (< {P99_LIMIT_MS:.0f} ms; Slack allows 3000 ms)",

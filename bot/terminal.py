@@ -5,14 +5,12 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable, Sequence
-from datetime import datetime
 from pathlib import Path
 from typing import TextIO
-from zoneinfo import ZoneInfo
 
 import yaml
 
-from bot.triage.engine import Recommendation, recommend
+from bot.triage.engine import Recommendation, client_today, recommend
 from bot.triage.questionnaire import Question, Questionnaire
 from bot.triage.serialize import recommendation_dict
 from bot.user_text import clean
@@ -148,7 +146,6 @@ def run(questionnaire: Questionnaire, answers_file: Path | None, as_json: bool, 
             raise file.problems(problems)
     else:
         answers = ask(questionnaire, read, out)
-    zone = answers.get("timezone") or "America/New_York"
-    r = recommend(questionnaire, answers, on=datetime.now(ZoneInfo(zone)).date())
+    r = recommend(questionnaire, answers, on=client_today(answers))
     out.write(render(answers.get("company") or "", r, as_json) + "\n")
     return 0

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
-from zoneinfo import ZoneInfo
 
-from bot.presentation.diagnosis import now_questions
 from bot.terminal import AnswersFile, with_values
-from bot.triage.diagnosis import OTHER, Diagnosis, Policy, diagnose
+from bot.triage.diagnosis import OTHER, Diagnosis, Policy, check_form, diagnose, now_questions
+from bot.triage.engine import client_today
 from bot.triage.questionnaire import Questionnaire
 from bot.triage.serialize import diagnosis_dict
 from bot.user_text import clean
@@ -37,28 +35,21 @@ def read_file(path: Path, policy: Policy, questionnaire: Questionnaire) -> dict[
     form = {"company": clean(str(data.get("company") or "")) or None, "model_used": data.get("model_used"),
             "symptoms": symptoms, "other": clean(str(data.get("other") or "")) or None,
             "answers": {str(k): str(v) for k, v in now.items() if v is not None}}
-    problems += _problems(form, policy, questionnaire)
+    problems += [(key, _with_values(policy, questionnaire, key, message))
+                 for key, message in check_form(policy, questionnaire, form).items()]
     if problems:
         raise file.problems(problems)
     return form
 
 
-def _problems(form: dict[str, Any], policy: Policy, questionnaire: Questionnaire) -> list[tuple[str, str]]:
-    errors = policy.check(form["model_used"], form["symptoms"], form["other"])
-    if "model_used" in errors:
-        errors["model_used"] += f" ({', '.join(c.value for c in policy.models)})"
-    if "symptoms" in errors:
-        errors["symptoms"] += f" ({', '.join(c.value for c in policy.symptoms)})"
-    if company := questionnaire.check_answers({"company": form["company"]}).get("company"):
-        errors["company"] = company
-    asked = {q.id: q for q in now_questions(questionnaire)}
-    for qid, value in form["answers"].items():
-        q = asked.get(qid)
-        if q is None:
-            errors[f"now.{qid}"] = f"not a question here (questions: {', '.join(asked)})"
-        elif q.option(value) is None:
-            errors[f"now.{qid}"] = with_values(q, "Pick one of the listed options.")
-    return list(errors.items())
+def _with_values(policy: Policy, questionnaire: Questionnaire, key: str, message: str) -> str:
+    """A file's problem, followed by the values the field takes."""
+    if key in ("model_used", "symptoms"):
+        choices = policy.models if key == "model_used" else policy.symptoms
+        return f"{message} ({', '.join(c.value for c in choices)})"
+    if key.startswith("now.") and message.startswith("Pick"):
+        return with_values(questionnaire.question(key.removeprefix("now.")), message)
+    return message
 
 
 def ask(policy: Policy, questionnaire: Questionnaire, read: Callable[[str], str], out: TextIO) -> dict[str, Any]:
@@ -117,9 +108,8 @@ def render(company: str, d: Diagnosis, as_json: bool = False) -> str:
 def run(policy: Policy, questionnaire: Questionnaire, answers_file: Path | None, as_json: bool, out: TextIO,
         read: Callable[[str], str]) -> int:
     form = read_file(answers_file, policy, questionnaire) if answers_file else ask(policy, questionnaire, read, out)
-    zone = form["answers"].get("timezone") or "America/New_York"
     d = diagnose(policy, questionnaire, model_used=form["model_used"], symptoms=form["symptoms"],
                  other=form["other"], answers={"company": form["company"], **form["answers"]},
-                 on=datetime.now(ZoneInfo(zone)).date())
+                 on=client_today(form["answers"]))
     out.write(render(form["company"], d, as_json) + "\n")
     return 0

@@ -8,15 +8,14 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date
 
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot import plans as plan_flow
-from bot.presentation.diagnosis import check_now, diagnosed_view, parse_diagnosis
+from bot.presentation.diagnosis import diagnosed_view, form_errors, parse_diagnosis
 from bot.presentation.ids import (
     ANSWER_ACTION_ID,
     DIAGNOSE_CALLBACK_ID,
@@ -30,8 +29,8 @@ from bot.record_diagnosis import record_diagnosis
 from bot.record_triage import record_triage
 from bot.services import Services, workspace_of
 from bot.slack_users import is_workspace_admin
-from bot.triage.diagnosis import diagnose
-from bot.triage.engine import recommend
+from bot.triage.diagnosis import check_form, diagnose
+from bot.triage.engine import client_today, recommend
 from handlers.replies import after_ack
 
 log = logging.getLogger(__name__)
@@ -59,8 +58,7 @@ def submit_triage(ack: Ack, body: dict, view: dict, context: BoltContext) -> Non
         ack(response_action="errors", errors=errors)
         return
 
-    zone = answers.get("timezone") or "America/New_York"
-    recommendation = recommend(questionnaire, answers, on=datetime.now(ZoneInfo(zone)).date())
+    recommendation = recommend(questionnaire, answers, on=client_today(answers))
     try:
         outbox_id = record_triage(services.db, questionnaire, workspace_of(context), view_id=view["id"],
                                   channel_id=channel_id, user_id=body["user"]["id"], answers=answers,
@@ -136,11 +134,7 @@ def _metadata(view: dict) -> dict:
 def submit_diagnosis(ack: Ack, body: dict, view: dict, context: BoltContext) -> None:
     services: Services = context["services"]
     form = parse_diagnosis(services.questionnaire, view["state"]["values"])
-    errors = services.diagnosis.check(form["model_used"], form["symptoms"], form["other"])
-    errors.update(check_now(services.questionnaire, form["answers"]))
-    company_problem = services.questionnaire.check_answers({"company": form["company"]}).get("company")
-    if company_problem:
-        errors["company"] = company_problem
+    errors = form_errors(check_form(services.diagnosis, services.questionnaire, form))
     channel_id = _metadata(view).get("channel_id")
     if not isinstance(channel_id, str) or not channel_id:
         errors.setdefault("company", "This form lost track of where to answer. Close it and run /fit diagnose again.")
@@ -148,10 +142,9 @@ def submit_diagnosis(ack: Ack, body: dict, view: dict, context: BoltContext) -> 
         ack(response_action="errors", errors=errors)
         return
     company = form["company"]
-    zone = form["answers"].get("timezone") or "America/New_York"
     result = diagnose(services.diagnosis, services.questionnaire, model_used=form["model_used"],
                       symptoms=form["symptoms"], other=form["other"], answers={"company": company, **form["answers"]},
-                      on=datetime.now(ZoneInfo(zone)).date())
+                      on=client_today(form["answers"]))
     try:
         outbox_id = record_diagnosis(services.db, workspace_of(context), view_id=view["id"], channel_id=channel_id,
                                      user_id=body["user"]["id"], company=company, answers=form["answers"],

@@ -25,7 +25,7 @@ from slack_sdk.models.views import View
 
 from bot.presentation.ids import ANSWER_ACTION_ID, DIAGNOSE_CALLBACK_ID
 from bot.presentation.mrkdwn import escape, truncate
-from bot.triage.diagnosis import OTHER, OTHER_LIMIT, Diagnosis, Policy
+from bot.triage.diagnosis import OTHER, OTHER_LIMIT, Diagnosis, Policy, now_questions
 from bot.triage.engagements import ENGAGEMENTS
 from bot.triage.questionnaire import Questionnaire
 from bot.user_text import clean
@@ -33,12 +33,6 @@ from bot.user_text import clean
 SECTION_LIMIT = 3000
 HEADER_LIMIT = 150
 NOW_PREFIX = "now_"  # block ids of the optional "where things stand now" questions
-# Questions a diagnosis never asks again: free text, and the history the diagnosis itself describes.
-NOT_ASKED = {"previous_engagement"}
-
-
-def now_questions(questionnaire: Questionnaire) -> list:
-    return [q for q in questionnaire.questions if q.kind != "text" and q.id not in NOT_ASKED]
 
 
 def diagnosis_modal(policy: Policy, questionnaire: Questionnaire, *, company: str,
@@ -106,10 +100,10 @@ def _mapping(value: Any) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
 
 
-def check_now(questionnaire: Questionnaire, answers: Mapping[str, str]) -> dict[str, str]:
-    """Inline errors for current answers that aren't options of their question."""
-    return {NOW_PREFIX + qid: "Pick one of the listed options." for qid, value in answers.items()
-            if questionnaire.question(qid).option(value) is None}
+def form_errors(errors: Mapping[str, str]) -> dict[str, str]:
+    """bot.triage.diagnosis.check_form's problems, keyed by the modal's block ids."""
+    return {NOW_PREFIX + key.removeprefix("now.") if key.startswith("now.") else key: message
+            for key, message in errors.items()}
 
 
 def lesson_message(*, company: str, diagnosis: Diagnosis, diagnosed_by: str, diagnosis_id: int,

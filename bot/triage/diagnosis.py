@@ -13,16 +13,16 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from bot.triage.engagements import ENGAGEMENTS
 from bot.triage.engine import Recommendation, RuledOut, model_needed, recommend
-from bot.triage.questionnaire import Questionnaire, QuestionnaireError
+from bot.triage.questionnaire import Question, Questionnaire, QuestionnaireError, read_yaml
 from bot.user_text import BROKEN, is_broken
 
 DEFAULT_PATH = Path(__file__).with_name("diagnosis.yml")
 WRONG = ("model", "setup", "unclear")
 OTHER = "other"
+# Questions a diagnosis never asks again: free text, and the history the diagnosis itself describes.
+NOT_ASKED = {"previous_engagement"}
 OTHER_LIMIT = 500
 VERDICTS = {
     "model": "The model didn't fit the work. The engineers weren't the problem, and a better vendor of the same "
@@ -78,6 +78,26 @@ class Policy:
         elif other and len(other) > OTHER_LIMIT:
             errors["other"] = f"Keep this to {OTHER_LIMIT} characters (it has {len(other)})."
         return errors
+
+
+def now_questions(questionnaire: Questionnaire) -> list[Question]:
+    """The questionnaire's questions a diagnosis may answer for where things stand now."""
+    return [q for q in questionnaire.questions if q.kind != "text" and q.id not in NOT_ASKED]
+
+
+def check_form(policy: Policy, questionnaire: Questionnaire, form: Mapping[str, Any]) -> dict[str, str]:
+    """Problems with a diagnosis form (company, model_used, symptoms, other, answers), keyed by field; a
+    current answer's key is `now.<question id>`. Empty when a diagnosis can be made."""
+    errors = policy.check(form["model_used"], form["symptoms"], form["other"])
+    if company := questionnaire.check_answers({"company": form["company"]}).get("company"):
+        errors["company"] = company
+    asked = {q.id: q for q in now_questions(questionnaire)}
+    for qid, value in form["answers"].items():
+        if qid not in asked:
+            errors[f"now.{qid}"] = f"not a question here (questions: {', '.join(asked)})"
+        elif asked[qid].option(value) is None:
+            errors[f"now.{qid}"] = "Pick one of the listed options."
+    return errors
 
 
 @dataclass(frozen=True)
@@ -140,11 +160,7 @@ def _complete(questionnaire: Questionnaire, answers: Mapping[str, str | None]) -
 
 
 def load(path: Path = DEFAULT_PATH) -> Policy:
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise QuestionnaireError(str(path), [f"cannot be read: {exc}"]) from exc
-    return parse(raw, source=str(path))
+    return parse(read_yaml(path), source=str(path))
 
 
 def parse(raw: Any, source: str = "diagnosis") -> Policy:

@@ -18,8 +18,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from itertools import combinations
+from zoneinfo import ZoneInfo
 
 from bot.triage.engagements import ENGAGEMENTS, PLACEMENT
 from bot.triage.overlap import Overlap, overlaps
@@ -133,12 +134,17 @@ def recommend(questionnaire: Questionnaire, answers: Mapping[str, str | None], o
     )
 
 
+def client_today(answers: Mapping[str, str | None]) -> date:
+    """Today in the client's timezone: the day the working-hour overlap is computed for."""
+    return datetime.now(ZoneInfo(answers.get("timezone") or DEFAULT_ZONE)).date()
+
+
 def model_needed(questionnaire: Questionnaire, answers: Mapping[str, str | None], model: str,
                  on: date) -> tuple[str, tuple[RuledOut, ...]]:
     """`model`, or what the client needs instead when the known answers leave it a missing condition.
     Unanswered questions count as met: this checks what is known, it doesn't rank."""
     hours = tuple(overlaps(answers.get("timezone") or DEFAULT_ZONE, on)) if answers.get("timezone") else ()
-    findings = {m: tuple(_findings(questionnaire, answers, m, hours)) for m in ENGAGEMENTS}
+    findings = _all_findings(questionnaire, answers, hours)
     return _follow(model, findings)
 
 
@@ -148,7 +154,7 @@ def _decide(questionnaire: Questionnaire, answers: Mapping[str, str | None],
     for _, option in _chosen(questionnaire, answers):
         for model, points in option.scores.items():
             scores[model] += points
-    findings = {m: tuple(_findings(questionnaire, answers, m, hours)) for m in ENGAGEMENTS}
+    findings = _all_findings(questionnaire, answers, hours)
     ranked = questionnaire.ranked_models or tuple(ENGAGEMENTS)
     best = _best(ranked, scores)  # ties go to the order in ENGAGEMENTS, never to dict luck
     model, ruled_out = _follow(best, findings)
@@ -191,6 +197,11 @@ def _chosen(questionnaire: Questionnaire, answers: Mapping[str, str | None]) -> 
         if option is not None:
             chosen.append((q, option))
     return chosen
+
+
+def _all_findings(questionnaire: Questionnaire, answers: Mapping[str, str | None],
+                  hours: Sequence[Overlap]) -> dict[str, tuple[Finding, ...]]:
+    return {m: tuple(_findings(questionnaire, answers, m, hours)) for m in ENGAGEMENTS}
 
 
 def _findings(questionnaire: Questionnaire, answers: Mapping[str, str | None], model: str,

@@ -158,11 +158,15 @@ def _missing_message(questionnaire: Questionnaire, q: Question) -> str:
 
 
 def load(path: Path = DEFAULT_PATH) -> Questionnaire:
+    return parse(read_yaml(path), source=str(path))
+
+
+def read_yaml(path: Path) -> Any:
+    """A policy file's contents (this questionnaire, or diagnosis.yml), or the error naming the file."""
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise QuestionnaireError(str(path), [f"cannot be read: {exc}"]) from exc
-    return parse(raw, source=str(path))
 
 
 def parse(raw: Any, source: str = "questionnaire") -> Questionnaire:

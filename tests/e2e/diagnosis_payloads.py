@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 
-from bot.presentation.diagnosis import NOW_PREFIX, now_questions
+from bot.presentation.diagnosis import NOW_PREFIX
 from bot.triage import diagnosis, questionnaire
+from bot.triage.diagnosis import now_questions
 from tests.support import slack_requests as sr
 
 Q = questionnaire.load()
