@@ -28,7 +28,7 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from bot.message_kinds import POST, Later, MessageKind, Postponed, SlackCall, StoredMessage
+from bot.message_kinds import MESSAGE_GONE, POST, UPDATE, Later, MessageKind, Postponed, SlackCall, StoredMessage
 from bot.pacing import ChannelPacer
 from bot.slack_errors import TRANSPORT_ERRORS, error_code, is_transient, retry_after_seconds
 from storage import outbox
@@ -340,7 +340,7 @@ class Dispatcher:
             if sent:
                 held = outbox.mark_sent(conn, self.owner, [outbox.Delivered(d.row.id, d.channel, d.ts, d.note)
                                                            for d in sent])
-                run_together(conn, [write for d in sent if d.row.id in held and not d.note
+                run_together(conn, [write for d in sent if d.row.id in held
                                     for write in self.kinds.get(d.row.kind, STORED).after_send(d.row, d.channel, d.ts)])
         for d in sent:
             d.result.count("sent")
@@ -397,7 +397,7 @@ class Dispatcher:
             error = error_code(exc)
             if error == "not_in_channel" and call.method == POST and self._join(call.channel):
                 return (*self._make(call), None)
-            if error not in UNREACHABLE_CHANNEL:
+            if error not in UNREACHABLE_CHANNEL and not (call.method == UPDATE and error in MESSAGE_GONE):
                 raise
             with self.db.unit_of_work() as session:
                 instead = kind.unreachable(session, row, error)

@@ -18,6 +18,9 @@ from storage.outbox import Claimed
 from storage.writes import Write
 
 POST, UPDATE = "chat.postMessage", "chat.update"
+# chat.update errors meaning the message can't be edited any more (deleted, or too old to edit): the
+# row's kind may post it again instead (MessageKind.unreachable).
+MESSAGE_GONE = frozenset({"message_not_found", "cant_update_message", "edit_window_closed"})
 
 
 @dataclass(frozen=True)
@@ -56,11 +59,13 @@ class MessageKind(Protocol):
         """The call to make, Later, or None when the row no longer needs sending (it is then cancelled)."""
 
     def unreachable(self, session: Session, row: Claimed, error: str) -> SlackCall | Postponed | None:
-        """fitbot can't post in the row's channel: what to send instead, Postponed, or None (the row fails)."""
+        """fitbot can't post in the row's channel, or the message an update edits is gone (MESSAGE_GONE):
+        what to send instead, Postponed, or None (the row fails)."""
 
     def after_send(self, row: Claimed, channel: str, ts: str | None) -> list[Write]:
         """What the sent message means for fitbot's data, written in the transaction that marks the row sent
-        (with the same writes of the other rows sent alongside it)."""
+        (with the same writes of the other rows sent alongside it). `channel` and `ts` are where it landed,
+        which is the instead-call's channel when `unreachable` gave one."""
 
 
 class StoredMessage:

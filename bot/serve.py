@@ -30,6 +30,7 @@ from bot.slack_client import delivery_client, interactive_client
 from bot.slack_errors import TRANSPORT_ERRORS, error_code
 from bot.startup import StartupError, wait_for_slack
 from bot.triage import diagnosis, questionnaire
+from bot.triage_messages import TRIAGE_KINDS
 from bot.web import WebApp
 from storage import outbox
 from storage.db import Database
@@ -47,8 +48,8 @@ AFTER_ACK_THREADS = 32
 def open_dispatcher(settings: Settings) -> Dispatcher:
     """The database, migrated, and a dispatcher for it (what `fitbot dispatch` needs, and `serve` too)."""
     upgrade(settings.database_url)
-    return Dispatcher(Database(settings.database_url), delivery_client(settings), kinds=PLAN_KINDS,
-                      on_workspace_gone=pause_for_lost_token,
+    return Dispatcher(Database(settings.database_url), delivery_client(settings),
+                      kinds={**PLAN_KINDS, **TRIAGE_KINDS}, on_workspace_gone=pause_for_lost_token,
                       pacer=ChannelPacer(settings.channel_rate) if settings.channel_rate else None)
 
 

@@ -1,5 +1,5 @@
-"""Buttons and menus: start a plan from a recommendation, Done / Snooze / Not applicable on a nudge,
-the per-plan menu of `/fit plans`, and the App Home's "Diagnose an engagement"."""
+"""Buttons and menus: edit a triage or start a plan from its recommendation, Done / Snooze / Not applicable
+on a nudge, the per-plan menu of `/fit plans`, and the App Home's "Diagnose an engagement"."""
 
 from __future__ import annotations
 
@@ -15,15 +15,19 @@ from bot.presentation.ids import (
     ITEM_SNOOZE_ACTION_ID,
     PLAN_MANAGE_ACTION_ID,
     PLAN_START_ACTION_ID,
+    TRIAGE_EDIT_ACTION_ID,
 )
 from bot.presentation.plans import move_start_modal
+from bot.record_triage import EDIT_RULE, may_edit
 from bot.services import Services, workspace_of
 from bot.slack_users import is_workspace_admin
+from bot.triage.revisions import prefill
 from handlers.replies import after_ack, direct_message, open_modal, open_plan_modal, tell_user
 from storage import plans, triages
 
 
 def register(app: App) -> None:
+    app.action(TRIAGE_EDIT_ACTION_ID)(edit_triage)
     app.action(PLAN_START_ACTION_ID)(start_plan_from_triage)
     app.action(ITEM_DONE_ACTION_ID)(item_done)
     app.action(ITEM_NA_ACTION_ID)(item_not_applicable)
@@ -34,6 +38,34 @@ def register(app: App) -> None:
 
 def _number(value: object) -> int | None:
     return int(value) if isinstance(value, str) and value.isascii() and value.isdigit() else None
+
+
+def edit_triage(ack: Ack, body: dict, action: dict, client: WebClient, context: BoltContext,
+                respond: Respond) -> None:
+    """Edit answers: the questionnaire again, prefilled with the triage's latest revision."""
+    ack()
+    triage_id, user_id = _number(action.get("value")), body["user"]["id"]
+    clicked_in = (body.get("channel") or {}).get("id")
+
+    def open_form() -> None:
+        services: Services = context["services"]
+        workspace = workspace_of(context)
+        with services.db.unit_of_work() as session:
+            triage = triages.get(session, workspace, triage_id) if triage_id is not None else None
+        if triage is None:
+            tell_user(respond, "That triage no longer exists.")
+            return
+        if not may_edit(triage, user_id, clicked_in=clicked_in,
+                        is_admin=lambda: is_workspace_admin(client, user_id, workspace)):
+            tell_user(respond, EDIT_RULE)
+            return
+        form = prefill(services.questionnaire, triage.answers)
+        view = services.triage_modal.render_edit(
+            prefill=form, flagged_labels=form.flagged, company=triage.company,
+            metadata={"channel_id": triage.channel_id, "triage_id": triage.id, "base": triage.revision})
+        open_modal(client, body["trigger_id"], view, respond, "the triage form")
+
+    after_ack(context, open_form)
 
 
 def start_plan_from_triage(ack: Ack, body: dict, action: dict, client: WebClient, context: BoltContext,

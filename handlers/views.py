@@ -22,11 +22,12 @@ from bot.presentation.ids import (
     PLAN_CALLBACK_ID,
     PLAN_MOVE_CALLBACK_ID,
     TRIAGE_CALLBACK_ID,
+    TRIAGE_EDIT_CALLBACK_ID,
 )
 from bot.presentation.plans import notice_view, parse_plan_form
-from bot.presentation.triage import parse_submission, submitted_view
+from bot.presentation.triage import parse_submission, revised_view, submitted_view
 from bot.record_diagnosis import record_diagnosis
-from bot.record_triage import record_triage
+from bot.record_triage import TriageGone, record_triage, revise_triage
 from bot.services import Services, workspace_of
 from bot.slack_users import is_workspace_admin
 from bot.triage.diagnosis import check_form, diagnose
@@ -40,6 +41,7 @@ SAVE_FAILED = "fitbot couldn't save this just now. Your answers are still here: 
 
 def register(app: App) -> None:
     app.view(TRIAGE_CALLBACK_ID)(submit_triage)
+    app.view(TRIAGE_EDIT_CALLBACK_ID)(submit_triage_edit)
     app.view(DIAGNOSE_CALLBACK_ID)(submit_diagnosis)
     app.view(PLAN_CALLBACK_ID)(submit_plan)
     app.view(PLAN_MOVE_CALLBACK_ID)(submit_move)
@@ -71,6 +73,38 @@ def submit_triage(ack: Ack, body: dict, view: dict, context: BoltContext) -> Non
         view=submitted_view(company=answers["company"] or "", recommendation=recommendation, channel_id=channel_id))
     if outbox_id is not None:
         after_ack(context, lambda: services.dispatcher.send_now([outbox_id]))
+
+
+def submit_triage_edit(ack: Ack, body: dict, view: dict, context: BoltContext) -> None:
+    """Edit answers: a new revision of the triage (bot.record_triage.revise_triage), its message updated."""
+    services: Services = context["services"]
+    answers = parse_submission(services.questionnaire, view["state"]["values"])
+    errors = services.questionnaire.check_answers(answers)
+    meta = _metadata(view)
+    triage_id, base = meta.get("triage_id"), meta.get("base")
+    if not isinstance(triage_id, int) or not isinstance(base, int):
+        errors.setdefault("company", "This form lost track of its triage. Close it and press Edit answers again.")
+    if errors:
+        ack(response_action="errors", errors=errors)
+        return
+    try:
+        revised = revise_triage(services.db, services.questionnaire, workspace_of(context), triage_id=triage_id,
+                                base=base, view_id=view["id"], user_id=body["user"]["id"], submitted=answers)
+    except TriageGone:
+        ack(response_action="errors", errors={"company": "This triage no longer exists, so it can't be edited."})
+        return
+    except SQLAlchemyError:
+        log.exception("could not store a revision of triage %s for view %s", triage_id, view["id"])
+        ack(response_action="errors", errors={"company": SAVE_FAILED.format(button="Re-run")})
+        return
+    if revised is None:  # this form was stored already (submitted twice)
+        ack(response_action="clear")
+        return
+    ack(response_action="update", view=revised_view(company=revised.company, revision=revised.number,
+                                                    recommendation=revised.recommendation,
+                                                    changed=revised.changed, merged_over=revised.merged_over))
+    if revised.send_now:
+        after_ack(context, lambda: services.dispatcher.send_now(list(revised.send_now)))
 
 
 def submit_plan(ack: Ack, body: dict, view: dict, context: BoltContext) -> None:

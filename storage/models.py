@@ -70,8 +70,42 @@ class Triage(Base):
     # Why not a better fit, what argues against the call, why confidence isn't high, what would change
     # the answer (bot.triage.serialize.explanation). None for triages stored before questionnaire 2026-12-03.1.
     explanation: Mapped[dict[str, Any] | None]
+    # The columns above hold the latest revision (TriageRevision keeps every one); `revision` is its number.
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    # Where the recommendation message is, once posted: revisions edit it in place and reply in its thread.
+    message_channel_id: Mapped[str | None] = mapped_column(String(32))
+    message_ts: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class TriageRevision(Base):
+    """One version of a triage's answers and the recommendation they produced; number 1 is the first /fit."""
+
+    __tablename__ = "triage_revisions"
+    __table_args__ = (
+        UniqueConstraint("triage_id", "number", name="uq_triage_revisions_number"),
+        UniqueConstraint("team_id", "view_id", name="uq_triage_revisions_team_view"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    triage_id: Mapped[int] = mapped_column(ForeignKey("triages.id"))
+    team_id: Mapped[str] = mapped_column(String(32))
+    number: Mapped[int] = mapped_column(Integer)
+    view_id: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[str] = mapped_column(String(32))
+    answers: Mapped[dict[str, Any]]
+    questionnaire_version: Mapped[str] = mapped_column(String(32))
+    model: Mapped[str] = mapped_column(String(40))
+    confidence: Mapped[str] = mapped_column(String(16))
+    reasons: Mapped[list[Any]]
+    risks: Mapped[list[Any]]
+    next_steps: Mapped[list[Any]]
+    overlap: Mapped[list[Any]]
+    explanation: Mapped[dict[str, Any] | None]
+    # What this revision changed from the one before it: [{"question", "before", "after"}] ([] for number 1).
+    changes: Mapped[list[Any]]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class OutboxMessage(Base):

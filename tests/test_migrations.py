@@ -1,4 +1,5 @@
-"""Migrations keep what is stored: a triage from an older questionnaire keeps its version and result."""
+"""Migrations keep what is stored: a triage from an older questionnaire keeps its version and result, and
+becomes its own first revision, still editing the message it was posted as."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from sqlalchemy import select, text
 
 from storage.db import Database
 from storage.migrate import upgrade
-from storage.models import Triage
+from storage.models import OutboxMessage, Triage, TriageRevision
 from tests.databases import private_database
 
 
@@ -29,6 +30,35 @@ def test_an_older_triage_keeps_its_version_and_result(tmp_path):
         db.close()
     # The old points table recommended augmentation here; the triage keeps that, and is not recomputed.
     assert stored == ("2026-11-28.1", "staff_augmentation", "low", ["old reason"], None)
+
+
+def test_an_existing_triage_becomes_revision_1_and_keeps_its_message(tmp_path):
+    with private_database("fitbot_migrations", tmp_path) as url:
+        upgrade(url, "2026_12_03_0005")
+        db = Database(url)
+        with db.engine.begin() as conn:
+            conn.execute(text(
+                "INSERT INTO triages (id, team_id, channel_id, user_id, view_id, company, answers,"
+                " questionnaire_version, model, confidence, reasons, risks, next_steps, overlap, created_at,"
+                " updated_at) VALUES (7, 'T1', 'C1', 'U1', 'V1', 'Acme', '{\"leadership\": \"nobody\"}',"
+                " '2026-12-03.1', 'fractional_cto', 'high', '[\"r\"]', '[]', '[\"s\"]', '[]',"
+                " '2026-12-01 10:00:00', '2026-12-01 10:00:00')"))
+            conn.execute(text(
+                "INSERT INTO outbox (team_id, dedupe_key, kind, channel_id, payload, status, due_at, attempts,"
+                " created_at, sent_channel_id, sent_ts) VALUES ('T1', 'triage:7', 'recommendation', 'C1', '{}',"
+                " 'sent', '2026-12-01 10:00:00', 1, '2026-12-01 10:00:00', 'C1', '1700000000.000100')"))
+        upgrade(url)
+        with db.unit_of_work() as session:
+            triage = session.scalars(select(Triage)).one()
+            (first,) = session.scalars(select(TriageRevision)).all()
+            row = session.scalars(select(OutboxMessage)).one()
+            found = ((triage.revision, triage.message_channel_id, triage.message_ts), row.subject,
+                     (first.triage_id, first.number, first.view_id, first.user_id, first.answers, first.model,
+                      first.next_steps, first.changes, first.created_at.isoformat()))
+        db.close()
+    assert found == ((1, "C1", "1700000000.000100"), "triage:7",
+                     (7, 1, "V1", "U1", {"leadership": "nobody"}, "fractional_cto", ["s"], [],
+                      "2026-12-01T10:00:00+00:00"))
 
 
 def test_a_postgresql_that_is_down_is_one_line_saying_how_to_start_it(tmp_path):

@@ -1,6 +1,8 @@
 """Callback, block and action ids shared by the builders and the handlers that parse them."""
 
 TRIAGE_CALLBACK_ID = "fit_triage"
+TRIAGE_EDIT_CALLBACK_ID = "fit_triage_edit"
+TRIAGE_EDIT_ACTION_ID = "triage_edit"
 DIAGNOSE_CALLBACK_ID = "fit_diagnose"
 HOME_DIAGNOSE_ACTION_ID = "home_diagnose"
 ANSWER_ACTION_ID = "answer"

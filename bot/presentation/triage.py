@@ -29,15 +29,19 @@ from bot.presentation.ids import (
     HOME_DIAGNOSE_ACTION_ID,
     PLAN_START_ACTION_ID,
     TRIAGE_CALLBACK_ID,
+    TRIAGE_EDIT_ACTION_ID,
+    TRIAGE_EDIT_CALLBACK_ID,
 )
 from bot.presentation.mrkdwn import escape, truncate
 from bot.triage.engagements import PLACEMENT
 from bot.triage.engine import Recommendation
 from bot.triage.questionnaire import Question, Questionnaire
+from bot.triage.revisions import Change, Prefill
 from bot.user_text import clean
 
 SECTION_LIMIT = 3000
 HEADER_LIMIT = 150
+HINT_LIMIT = 2000
 MESSAGE_TEXT_LIMIT = 4000
 CONFIDENCE_LABEL = {"high": "High", "medium": "Medium", "low": "Low"}
 
@@ -68,14 +72,51 @@ class QuestionnaireModal:
 
     def render(self, *, company: str, metadata: Mapping[str, Any]) -> dict[str, Any]:
         """https://api.slack.com/reference/surfaces/views — the company prefilled, the channel in metadata."""
-        view = {**self._template, "private_metadata": json.dumps(dict(metadata), separators=(",", ":"))}
+        view = {**self._template, "private_metadata": _metadata(metadata)}
         if company:
             blocks = list(view["blocks"])
-            block = blocks[self._company_index]
-            element = {**block["element"], "initial_value": truncate(company, self._company_limit)}
-            blocks[self._company_index] = {**block, "element": element}
+            blocks[self._company_index] = _with_initial(blocks[self._company_index], truncate(company,
+                                                                                             self._company_limit))
             view["blocks"] = blocks
         return view
+
+    def render_edit(self, *, prefill: Prefill, metadata: Mapping[str, Any], flagged_labels: Mapping[str, str],
+                    company: str) -> dict[str, Any]:
+        """The same form for editing a triage: every stored answer preselected, and each one that no longer
+        matches an option flagged in its hint (`flagged_labels`: question id → how the old answer reads)."""
+        blocks = []
+        for block in self._template["blocks"]:
+            qid = block.get("block_id")
+            if qid in prefill.answers:
+                block = _with_initial(block, prefill.answers[qid])
+            elif qid in flagged_labels:
+                block = {**block, "hint": {"type": "plain_text", "text": truncate(
+                    f"Answered “{flagged_labels[qid]}” before, which is no longer an option: choose again.",
+                    HINT_LIMIT)}}
+            blocks.append(block)
+        blocks[0] = {**blocks[0], "elements": [{"type": "mrkdwn", "text": truncate(
+            f"Editing the triage of *{escape(company)}*. fitbot keeps the earlier answers as a revision, "
+            "re-runs the recommendation and updates its message in the channel.", SECTION_LIMIT)}]}
+        return {**self._template, "callback_id": TRIAGE_EDIT_CALLBACK_ID, "title": _plain("Edit triage"),
+                "submit": _plain("Re-run"), "blocks": blocks, "private_metadata": _metadata(metadata)}
+
+
+def _metadata(metadata: Mapping[str, Any]) -> str:
+    return json.dumps(dict(metadata), separators=(",", ":"))
+
+
+def _plain(text: str) -> dict[str, Any]:
+    return {"type": "plain_text", "text": text, "emoji": True}
+
+
+def _with_initial(block: dict[str, Any], value: str) -> dict[str, Any]:
+    """The input block with `value` filled in: text as typed, a choice as the very option Slack was given
+    (Slack rejects an initial_option that differs from its option in any way)."""
+    element = block["element"]
+    if element["type"] == "plain_text_input":
+        return {**block, "element": {**element, "initial_value": value}}
+    option = next((o for o in element["options"] if o["value"] == value), None)
+    return {**block, "element": {**element, "initial_option": option}} if option else block
 
 
 def _modal_view(questionnaire: Questionnaire) -> View:
@@ -167,6 +208,36 @@ def submitted_view(*, company: str, recommendation: Recommendation, channel_id: 
     )
 
 
+def revised_view(*, company: str, revision: int, recommendation: Recommendation, changed: Sequence[Change],
+                 merged_over: str | None) -> View:
+    """What the editor sees once the revision is stored."""
+    lines = [f"*{escape(company)}*, revision {revision}: {recommendation.model_name} "
+             f"({CONFIDENCE_LABEL[recommendation.confidence].lower()} confidence).",
+             "The message in the channel is being updated, and what changed goes in its thread."]
+    if merged_over:
+        lines.append(f"<@{merged_over}> revised this triage while you were editing it: your changes were "
+                     "applied on top of theirs.")
+    return View(type="modal", callback_id=f"{TRIAGE_EDIT_CALLBACK_ID}_done", title="Edit triage", close="Done",
+                blocks=[_section("\n".join(lines)), _section("*What changed*\n" + changes_text(changed))])
+
+
+def changes_text(changed: Sequence[Change]) -> str:
+    return _bullets([f"{escape(c.question)}: {escape(c.before)} → {escape(c.after)}" for c in changed]
+                    or ["No answer changed."])
+
+
+def revision_note(*, company: str, revision: int, edited_by: str, changed: Sequence[Change],
+                  before: tuple[str, str], after: Recommendation) -> dict[str, Any]:
+    """The thread reply under the recommendation: who revised it, which answers changed, what the call is now.
+    `before` is the earlier call's (model name, confidence)."""
+    now = f"{after.model_name} ({after.confidence} confidence)"
+    was = f"{before[0]} ({before[1]} confidence)"
+    call = f"*Recommendation*: {was} → {now}" if was != now else f"*Recommendation* unchanged: {now}"
+    text = f"<@{edited_by}> revised the triage of *{escape(company)}* (revision {revision}).\n{call}"
+    return {"text": truncate(f"Revision {revision} of {escape(company)}: {now}", MESSAGE_TEXT_LIMIT),
+            "blocks": [_section(text).to_dict(), _section("*Answers*\n" + changes_text(changed)).to_dict()]}
+
+
 def recommendation_message(
     *,
     company: str,
@@ -177,8 +248,11 @@ def recommendation_message(
     recommendation: Recommendation,
     triage_id: int,
     questionnaire_version: str,
+    revision: int = 1,
+    edited_by: str | None = None,
 ) -> dict[str, Any]:
-    """The channel message: header, why, risks, overlap, next steps. Returns chat.postMessage arguments."""
+    """The channel message: header, the call, why not the others, why, against, confidence, what would change
+    it, risks, overlap, next steps, and its buttons. Returns chat.postMessage (or chat.update) arguments."""
     r = recommendation
     intro = (f"*{r.model_name}* · {CONFIDENCE_LABEL[r.confidence]} confidence\n{r.summary}\n"
              f"Requested by <@{requested_by}>")
@@ -198,12 +272,16 @@ def recommendation_message(
     blocks.append(_section(_overlap_text(timezone_label, r)))
     blocks.append(_section("*Next steps*\n" + "\n".join(f"{i}. {escape(s)}" for i, s in enumerate(r.next_steps, 1))))
     blocks.append(DividerBlock())
+    footer = f"Triage #{triage_id}"
+    if revision > 1:
+        footer += f" · revision {revision}, edited by <@{edited_by}>; what changed is in the thread"
     blocks.append(ContextBlock(elements=[MarkdownTextObject(
-        text=f"Triage #{triage_id} · questionnaire {escape(questionnaire_version)}"
-    )]))
+        text=f"{footer} · questionnaire {escape(questionnaire_version)}")]))
+    buttons = [ButtonElement(text="Edit answers", action_id=TRIAGE_EDIT_ACTION_ID, value=str(triage_id))]
     if r.model == PLACEMENT:  # a placement follows: offer the onboarding plan from here
-        blocks.append(ActionsBlock(block_id="plan_start", elements=[ButtonElement(
-            text="Start onboarding plan", action_id=PLAN_START_ACTION_ID, value=str(triage_id))]))
+        buttons.insert(0, ButtonElement(text="Start onboarding plan", action_id=PLAN_START_ACTION_ID,
+                                        value=str(triage_id), style="primary"))
+    blocks.append(ActionsBlock(block_id="triage_actions", elements=buttons))
     text = truncate(f"{escape(company)}: {r.model_name} ({r.confidence} confidence)", MESSAGE_TEXT_LIMIT)
     return {"text": text, "blocks": [b.to_dict() for b in blocks]}
 

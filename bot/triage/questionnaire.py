@@ -51,6 +51,8 @@ class Option:
     reason: str | None = None
     as_change: str | None = None
     unsure: bool = False
+    # Values this option had in earlier questionnaire versions: a triage answered then is edited with it.
+    formerly: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -107,6 +109,10 @@ class Question:
 
     def option(self, value: str) -> Option | None:
         return next((o for o in self.options if o.value == value), None)
+
+    def successor(self, old_value: str) -> Option | None:
+        """The option that now stands for a value of an earlier questionnaire version."""
+        return next((o for o in self.options if old_value in o.formerly), None)
 
 
 @dataclass(frozen=True)
@@ -264,7 +270,7 @@ def _parse_options(where: str, kind: Any, raw: Any, problems: list[str]) -> list
                 ZoneInfo(value)
             except (ZoneInfoNotFoundError, ValueError):
                 problems.append(f"{at}.value: {value!r} is not an IANA timezone")
-        unknown = set(item) - {"value", "label", "description", "scores", "reason", "as_change", "unsure"}
+        unknown = set(item) - {"value", "label", "description", "scores", "reason", "as_change", "unsure", "formerly"}
         if unknown:
             problems.append(f"{at}: unknown field(s) {', '.join(sorted(unknown))}")
         scores = item.get("scores") or {}
@@ -279,11 +285,19 @@ def _parse_options(where: str, kind: Any, raw: Any, problems: list[str]) -> list
             problems.append(f"{at}.reason: an option that scores points must say why")
         if item.get("as_change") is not None:
             _check_text(f"{at}.as_change", item["as_change"], 200, problems)
+        formerly = item.get("formerly") or []
+        if not isinstance(formerly, list) or not all(isinstance(v, str) and v for v in formerly):
+            problems.append(f"{at}.formerly: a list of earlier option values is required")
+            formerly = []
         options.append(Option(value, str(label), item.get("description"), dict(scores), item.get("reason"),
-                              item.get("as_change"), item.get("unsure") is True))
+                              item.get("as_change"), item.get("unsure") is True, tuple(formerly)))
     values = [o.value for o in options]
     if len(set(values)) != len(values):
         problems.append(f"{where}.options: values must be unique")
+    earlier = [v for o in options for v in o.formerly]
+    if len(set(earlier)) != len(earlier) or set(earlier) & set(values):
+        problems.append(f"{where}.options: an earlier value (formerly) may stand for one option only, "
+                        "and not be a current value")
     return options
 
 

@@ -50,3 +50,10 @@ def submission(answers: dict, *, channel_id: str = "C0001", view_id: str | None 
     metadata = json.dumps({"channel_id": channel_id}) if private_metadata is None else private_metadata
     return sr.view_submission(callback_id="fit_triage", values=state_values(answers), private_metadata=metadata,
                               view_id=view_id, user_id=user_id)
+
+
+def edit_submission(answers: dict, *, private_metadata: str, view_id: str | None = None,
+                    user_id: str = "U0001") -> str:
+    """The edit form (opened by Edit answers) submitted with `answers`."""
+    return sr.view_submission(callback_id="fit_triage_edit", values=state_values(answers),
+                              private_metadata=private_metadata, view_id=view_id, user_id=user_id)
