@@ -9,16 +9,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-TRIAGE, DIAGNOSE, ONBOARD, PLANS, HELP, DID_YOU_MEAN = "triage", "diagnose", "onboard", "plans", "help", "did_you_mean"
+TRIAGE, DIAGNOSE, ONBOARD, PLANS, HISTORY, HELP = "triage", "diagnose", "onboard", "plans", "history", "help"
+DID_YOU_MEAN = "did_you_mean"
 # The words each subcommand answers to, the first being the one to suggest.
 WORDS = {
     DIAGNOSE: ("diagnose", "diagnosis"),
     ONBOARD: ("onboard", "onboarding"),
     PLANS: ("plans", "plan"),
+    HISTORY: ("history",),
     HELP: ("help", "?", "-h", "--help"),
 }
 # Subcommands that take the rest of the text as a company name; the others stand alone.
-TAKES_COMPANY = {DIAGNOSE, ONBOARD}
+TAKES_COMPANY = {DIAGNOSE, ONBOARD, HISTORY}
 QUOTES = {'"': '"', "“": "”", "'": "'", "‘": "’"}
 SHORTEST_TYPO = 5  # shorter words ("Helm", "Plat") are too often real names to second-guess
 

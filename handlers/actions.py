@@ -8,7 +8,9 @@ from slack_sdk import WebClient
 
 from bot import plans as plan_flow
 from bot.presentation.diagnosis import diagnosis_modal
+from bot.presentation.history import read_button
 from bot.presentation.ids import (
+    HISTORY_ACTION_ID,
     HOME_DIAGNOSE_ACTION_ID,
     ITEM_DONE_ACTION_ID,
     ITEM_NA_ACTION_ID,
@@ -22,7 +24,7 @@ from bot.record_triage import EDIT_RULE, may_edit
 from bot.services import Services, workspace_of
 from bot.slack_users import is_workspace_admin
 from bot.triage.revisions import prefill
-from handlers.replies import after_ack, direct_message, open_modal, open_plan_modal, tell_user
+from handlers.replies import after_ack, direct_message, open_modal, open_plan_modal, show_history, tell_user
 from storage import plans, triages
 
 
@@ -34,6 +36,7 @@ def register(app: App) -> None:
     app.action(ITEM_SNOOZE_ACTION_ID)(item_snooze)
     app.action(PLAN_MANAGE_ACTION_ID)(manage_plan)
     app.action(HOME_DIAGNOSE_ACTION_ID)(diagnose_from_home)
+    app.action(HISTORY_ACTION_ID)(history_page)
 
 
 def _number(value: object) -> int | None:
@@ -185,3 +188,14 @@ def diagnose_from_home(ack: Ack, body: dict, client: WebClient, context: BoltCon
     view = diagnosis_modal(services.diagnosis, services.questionnaire, company="", metadata={"channel_id": user_id})
     after_ack(context, lambda: open_modal(client, body["trigger_id"], view, direct_message(client, user_id),
                                           "the diagnosis form"))
+
+
+def history_page(ack: Ack, action: dict, context: BoltContext, respond: Respond) -> None:
+    """A company picked from `/fit history`, or another page of its story: the message is replaced."""
+    ack()
+    services: Services = context["services"]
+    asked = read_button(action.get("value"))
+    if asked is None:
+        tell_user(respond, "That button no longer matches anything fitbot knows.")
+        return
+    after_ack(context, lambda: show_history(services, context, respond, asked[0], asked[1], replace=True))

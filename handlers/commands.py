@@ -1,6 +1,6 @@
 """`/fit [company]` opens the questionnaire; `/fit diagnose [company]` looks back at an engagement that went
-wrong; `/fit onboard [company]` starts a plan; `/fit plans` lists them; `/fit help`. bot.command_words
-decides which."""
+wrong; `/fit onboard [company]` starts a plan; `/fit plans` lists them; `/fit history [company]` tells a
+company's story; `/fit help`. bot.command_words decides which."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from bot.presentation.plans import plans_list
 from bot.presentation.triage import help_message
 from bot.services import Services, workspace_of
 from bot.user_text import clean
-from handlers.replies import after_ack, open_modal, open_plan_modal, reply
+from handlers.replies import after_ack, open_modal, open_plan_modal, reply, show_history
 from storage import plans, triages
 
 
@@ -40,6 +40,8 @@ def fit_command(ack: Ack, command: dict, client: WebClient, context: BoltContext
                                                    channel_id, asked.company))
     elif asked.action == words.PLANS:
         after_ack(context, lambda: list_plans(services, context, respond))
+    elif asked.action == words.HISTORY:
+        after_ack(context, lambda: show_history(services, context, respond, asked.company))
     elif asked.action == words.DIAGNOSE:
         view = diagnosis_modal(services.diagnosis, services.questionnaire, company=asked.company,
                                metadata={"channel_id": channel_id})
@@ -63,3 +65,4 @@ def list_plans(services: Services, context: BoltContext, respond: Respond) -> No
     with services.db.unit_of_work() as session:
         message = plans_list(plans.active_plans(session, workspace_of(context)))
     reply(respond, **message)
+

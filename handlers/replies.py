@@ -11,10 +11,13 @@ from slack_bolt import BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.presentation.history import companies_message, history_message, no_history_message
 from bot.presentation.plans import plan_modal
-from bot.services import Services
+from bot.services import Services, workspace_of
 from bot.slack_errors import TRANSPORT_ERRORS, error_code
 from bot.triage.overlap import REGIONS
+from storage import history
+from storage.company_names import company_key
 from storage.models import Triage
 
 log = logging.getLogger(__name__)
@@ -75,10 +78,27 @@ def tell_user(respond: Respond | Callable[..., None], text: str) -> None:
     reply(respond, text=text)
 
 
-def reply(respond: Respond | Callable[..., None], **message: Any) -> None:
-    """An ephemeral answer through the request's response_url; if even that fails, it is logged."""
+def reply(respond: Respond | Callable[..., None], *, replace: bool = False, **message: Any) -> None:
+    """An ephemeral answer through the request's response_url (`replace`: instead of the message whose button
+    was clicked); if even that fails, it is logged."""
     log.info("answering the user: %s", message.get("text"))
     try:
-        respond(response_type="ephemeral", replace_original=False, **message)
+        respond(response_type="ephemeral", replace_original=replace, **message)
     except Exception:  # the response_url is Slack too; nothing more to try
         log.exception("could not reach the user through response_url")
+
+
+def show_history(services: Services, context: BoltContext, respond: Respond, company: str, page: int = 0, *,
+                 replace: bool = False) -> None:
+    """A company's story, or the companies triaged lately when none is named (ephemeral; `replace` swaps
+    the message a history button was clicked in)."""
+    workspace = workspace_of(context)
+    with services.db.read() as session:
+        if not company:
+            message = companies_message(history.recent_companies(session, workspace, limit=20))
+        elif (found := history.company_history(session, workspace, company)) is None:
+            message = no_history_message(company, history.recent_companies(session, workspace, limit=5,
+                                                                           containing=company))
+        else:
+            message = history_message(found, company_key(company), page)
+    reply(respond, replace=replace, **message)

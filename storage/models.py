@@ -49,7 +49,8 @@ class Triage(Base):
     """One completed /fit questionnaire and the recommendation it produced."""
 
     __tablename__ = "triages"
-    __table_args__ = (UniqueConstraint("team_id", "view_id", name="uq_triages_team_view"),)
+    __table_args__ = (UniqueConstraint("team_id", "view_id", name="uq_triages_team_view"),
+                      Index("ix_triages_company", "team_id", "company_key"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     team_id: Mapped[str] = mapped_column(String(32), index=True)
@@ -58,6 +59,7 @@ class Triage(Base):
     user_id: Mapped[str] = mapped_column(String(32))
     view_id: Mapped[str] = mapped_column(String(64))
     company: Mapped[str] = mapped_column(String(200))
+    company_key: Mapped[str] = mapped_column(String(200))  # storage.company_names.company_key(company)
     contact: Mapped[str | None] = mapped_column(String(200))
     answers: Mapped[dict[str, Any]]
     questionnaire_version: Mapped[str] = mapped_column(String(32))
@@ -144,7 +146,8 @@ class Plan(Base):
     """An onboarding plan for one placed engineer: who is involved, where nudges go, when."""
 
     __tablename__ = "plans"
-    __table_args__ = (UniqueConstraint("team_id", "view_id", name="uq_plans_team_view"),)
+    __table_args__ = (UniqueConstraint("team_id", "view_id", name="uq_plans_team_view"),
+                      Index("ix_plans_triage", "triage_id"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     team_id: Mapped[str] = mapped_column(String(32), index=True)
@@ -198,7 +201,8 @@ class Diagnosis(Base):
     """A lead's look back at an engagement that underperformed, and the lesson fitbot drew from it."""
 
     __tablename__ = "diagnoses"
-    __table_args__ = (UniqueConstraint("team_id", "view_id", name="uq_diagnoses_team_view"),)
+    __table_args__ = (UniqueConstraint("team_id", "view_id", name="uq_diagnoses_team_view"),
+                      Index("ix_diagnoses_company", "team_id", "company_key"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     team_id: Mapped[str] = mapped_column(String(32), index=True)
@@ -207,6 +211,7 @@ class Diagnosis(Base):
     channel_id: Mapped[str] = mapped_column(String(32))
     user_id: Mapped[str] = mapped_column(String(32))
     company: Mapped[str] = mapped_column(String(200))
+    company_key: Mapped[str] = mapped_column(String(200))
     # The company's latest triage when the diagnosis was made, so the two are found together.
     triage_id: Mapped[int | None] = mapped_column(ForeignKey("triages.id"))
     model_used: Mapped[str] = mapped_column(String(40))

@@ -6,9 +6,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
+from storage.company_names import company_key
 from storage.models import Triage, TriageRevision, utcnow
 from storage.upsert import insert_unless_exists
 from storage.writes import Write
@@ -32,6 +33,7 @@ def insert_triage(session: Session, workspace: Workspace, *, view_id: str, value
         "team_id": workspace.team_id,
         "enterprise_id": workspace.enterprise_id,
         "view_id": view_id,
+        "company_key": company_key(values["company"]),
         "created_at": now,
         "updated_at": now,
     }
@@ -72,7 +74,8 @@ def add_revision(session: Session, triage: Triage, *, view_id: str, user_id: str
     session.add(added)
     for column in DECIDED:
         setattr(triage, column, values[column])
-    triage.company, triage.contact = values["company"], values["contact"]
+    triage.company, triage.company_key, triage.contact = values["company"], company_key(values["company"]), \
+        values["contact"]
     triage.revision, triage.updated_at = added.number, now
     session.flush()
     return added
@@ -101,9 +104,8 @@ def get(session: Session, workspace: Workspace, triage_id: int) -> Triage | None
 
 
 def latest_for_company(session: Session, workspace: Workspace, company: str) -> Triage | None:
-    """The workspace's latest triage of `company`, matched regardless of case."""
+    """The workspace's latest triage of `company`, matched regardless of case and accents."""
     return session.scalars(
-        select(Triage).where(Triage.team_id == workspace.team_id,
-                             func.lower(Triage.company) == func.lower(company.strip()))
+        select(Triage).where(Triage.team_id == workspace.team_id, Triage.company_key == company_key(company))
         .order_by(Triage.created_at.desc(), Triage.id.desc()).limit(1)
     ).first()

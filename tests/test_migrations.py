@@ -61,6 +61,38 @@ def test_an_existing_triage_becomes_revision_1_and_keeps_its_message(tmp_path):
                       "2026-12-01T10:00:00+00:00"))
 
 
+def test_migrations_build_exactly_the_schema_the_models_describe(tmp_path):
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from storage.models import Base
+
+    with private_database("fitbot_migrations", tmp_path) as url:
+        upgrade(url)
+        db = Database(url)
+        with db.engine.connect() as conn:
+            differences = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+        db.close()
+    assert differences == []
+
+
+def test_company_keys_are_filled_for_what_was_stored_before(tmp_path):
+    with private_database("fitbot_migrations", tmp_path) as url:
+        upgrade(url, "2026_12_03_0006")
+        db = Database(url)
+        with db.engine.begin() as conn:
+            conn.execute(text(
+                "INSERT INTO triages (team_id, channel_id, user_id, view_id, company, answers, questionnaire_version,"
+                " model, confidence, reasons, risks, next_steps, overlap, created_at, updated_at, revision) VALUES"
+                " ('T1', 'C1', 'U1', 'V1', 'Café  Ñandú', '{}', 'v', 'discovery_first', 'low', '[]', '[]', '[]',"
+                " '[]', '2026-12-01 10:00:00', '2026-12-01 10:00:00', 1)"))
+        upgrade(url)
+        with db.unit_of_work() as session:
+            key = session.scalars(select(Triage.company_key)).one()
+        db.close()
+    assert key == "cafe nandu"
+
+
 def test_a_postgresql_that_is_down_is_one_line_saying_how_to_start_it(tmp_path):
     import subprocess
     import sys

@@ -48,8 +48,10 @@ CONFIDENCE_LABEL = {"high": "High", "medium": "Medium", "low": "Low"}
 USAGE = (
     "*`/fit [company]`*: answer a few questions about a prospect; fitbot recommends staff augmentation, "
     "outsourcing, or consulting / discovery first, and explains why in this channel.\n"
-    "*`/fit onboard`*: start an onboarding plan for a placed engineer; fitbot nudges each checklist item "
-    "in the channel on its day until it is done.\n"
+    "*`/fit history [company]`*: every triage of a company with each revision, its diagnoses and its "
+    "onboarding plans; without a company, the companies triaged lately.\n"
+    "*`/fit onboard [company]`*: start an onboarding plan for a placed engineer, from the company's latest "
+    "triage when named; fitbot nudges each checklist item in the channel on its day until it is done.\n"
     "*`/fit plans`*: the active onboarding plans, with progress; pause, resume, cancel or move one.\n"
     "*`/fit diagnose [company]`*: look back at an engagement that underperformed; fitbot says whether the model "
     "or the setup was wrong, what to change, and which model to use now.\n"

@@ -2,7 +2,7 @@
 
 import pytest
 
-from bot.command_words import DIAGNOSE, DID_YOU_MEAN, HELP, ONBOARD, PLANS, TRIAGE, Command, parse
+from bot.command_words import DIAGNOSE, DID_YOU_MEAN, HELP, HISTORY, ONBOARD, PLANS, TRIAGE, Command, parse
 
 
 @pytest.mark.parametrize(("text", "expected"), [
@@ -22,10 +22,13 @@ from bot.command_words import DIAGNOSE, DID_YOU_MEAN, HELP, ONBOARD, PLANS, TRIA
     ("diagnose", Command(DIAGNOSE)),
     ("diagnosis Globex", Command(DIAGNOSE, "Globex")),
     ('diagnose "Plan B"', Command(DIAGNOSE, "Plan B")),
+    ("history", Command(HISTORY)),
+    ("History Café Ñandú", Command(HISTORY, "Café Ñandú")),
     # One word close to a subcommand: probably a typo.
     ("onbord", Command(DID_YOU_MEAN, "onbord", "onboard")),
     ("plnas", Command(DID_YOU_MEAN, "plnas", "plans")),
     ("daignose", Command(DID_YOU_MEAN, "daignose", "diagnose")),
+    ("histroy", Command(DID_YOU_MEAN, "histroy", "history")),
     # Not close enough, or more than one word: a company.
     ("Helm", Command(TRIAGE, "Helm")),
     ("hlep", Command(TRIAGE, "hlep")),  # too short to second-guess
