@@ -17,7 +17,7 @@ from bot.presentation.delivery import fallback_dm
 from storage.outbox import Claimed
 from storage.writes import Write
 
-POST, UPDATE = "chat.postMessage", "chat.update"
+POST, UPDATE, PUBLISH = "chat.postMessage", "chat.update", "views.publish"
 # chat.update errors meaning the message can't be edited any more (deleted, or too old to edit): the
 # row's kind may post it again instead (MessageKind.unreachable).
 MESSAGE_GONE = frozenset({"message_not_found", "cant_update_message", "edit_window_closed"})
@@ -25,12 +25,13 @@ MESSAGE_GONE = frozenset({"message_not_found", "cant_update_message", "edit_wind
 
 @dataclass(frozen=True)
 class SlackCall:
-    method: str  # POST or UPDATE
+    method: str  # POST, UPDATE or PUBLISH
     args: dict[str, Any]
 
     @property
     def channel(self) -> str:
-        return self.args["channel"]
+        """Where the call goes: its channel, or for an App Home its user."""
+        return self.args.get("channel") or self.args["user_id"]
 
 
 @dataclass(frozen=True)

@@ -8,10 +8,10 @@ from sqlalchemy.orm import Session
 
 from bot import plans as plan_flow
 from bot.message_kinds import POST, UPDATE, Later, MessageKind, Postponed, SlackCall
-from bot.onboarding.schedule import earliest_escalation, earliest_follow_up, nudge_at
+from bot.onboarding.schedule import earliest_escalation, earliest_follow_up
 from bot.presentation import plans as views
 from bot.presentation.delivery import fallback_dm
-from storage import outbox, plans
+from storage import home_tabs, outbox, plans
 from storage.models import Plan, PlanItem, utcnow
 from storage.outbox import Claimed
 from storage.triages import Workspace
@@ -73,7 +73,9 @@ class Nudge(_PlanKind):
                                 **views.nudge_message(plan, item, due_at=due, late=utcnow() - due > LATE_AFTER)})
 
     def after_send(self, row: Claimed, channel: str, ts: str | None) -> list[Write]:
-        return [plans.record_sent(row.payload["item_id"], nudge_channel_id=channel, nudge_ts=ts, nudged_at=utcnow())]
+        """The item's live nudge; it now waits on its owner, whose App Home lists it."""
+        return [plans.record_sent(row.payload["item_id"], nudge_channel_id=channel, nudge_ts=ts, nudged_at=utcnow()),
+                *home_tabs.refresh(Workspace(row.team_id), {row.payload.get("owner")})]
 
 
 class FollowUp(_PlanKind):
@@ -140,10 +142,8 @@ class Digest(_PlanKind):
                                 after=row.due_at):
             return None  # fitbot was down for weeks: only the latest digest goes out, not one per missed week
         items = plans.items_of(session, Workspace(row.team_id), plan.id)
-        now, at = utcnow(), plan_flow.nudge_time_of(plan)
         open_items = [i for i in items if i.status == plans.OPEN]
-        overdue = sum(nudge_at(plan.start_date, i.offset_days, at, plan.timezone) < now
-                      and not (i.snoozed_until and i.snoozed_until > now) for i in open_items)
+        overdue = plan_flow.overdue(plan, open_items, utcnow())
         return SlackCall(POST, {"channel": plan.channel_id, **views.digest_message(
             plan, done=len(items) - len(open_items), open_=len(open_items), overdue=overdue, total=len(items))})
 

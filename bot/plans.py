@@ -22,12 +22,13 @@ from sqlalchemy.orm import Session
 
 from bot.onboarding import schedule
 from bot.onboarding.checklist import Checklist
-from bot.presentation.plans import channel_problem_notice, notice_message
+from bot.presentation.plans import channel_problem_notice, notice_message, owner_user_id
 from bot.user_text import BROKEN, is_broken
-from storage import outbox, plans, triages
+from storage import home_tabs, outbox, plans, triages
 from storage.db import Database
 from storage.models import Plan, PlanItem, utcnow
 from storage.triages import Workspace
+from storage.writes import Write, run_together
 
 # Outbox kinds a plan produces; bot.plan_messages renders each.
 NUDGE, FOLLOW_UP, ESCALATION, ITEM_UPDATE, DIGEST, COMPLETE = (
@@ -175,6 +176,7 @@ def start_plan(
         plan = plans.get_plan(session, workspace, plan_id)
         assert plan is not None
         due = _schedule(session, workspace, plan, items, utcnow(), digests=True)
+        run_together(session, home_tabs.refresh(workspace, {created_by, triage.user_id if triage else None}))
     return Changed(due, f"Onboarding plan started with {len(items)} checklist items. "
                         f"Nudges will appear in <#{request.channel_id}> on their days.")
 
@@ -182,6 +184,13 @@ def start_plan(
 def nudge_time_of(plan: Plan) -> time:
     hours, minutes = map(int, plan.nudge_time.split(":"))
     return time(hours, minutes)
+
+
+def overdue(plan: Plan, open_items: list[PlanItem], now: datetime) -> int:
+    """Open items past their day and time, not counting those snoozed for later."""
+    at = nudge_time_of(plan)
+    return sum(schedule.nudge_at(plan.start_date, i.offset_days, at, plan.timezone) < now
+               and not (i.snoozed_until and i.snoozed_until > now) for i in open_items)
 
 
 def _schedule(session: Session, workspace: Workspace, plan: Plan, items: list[PlanItem], now: datetime,
@@ -211,7 +220,8 @@ def _schedule(session: Session, workspace: Workspace, plan: Plan, items: list[Pl
                 nudge = item.snoozed_until
             else:
                 nudge = schedule.nudge_at(plan.start_date, item.offset_days, at, zone)
-            add(NUDGE, f"nudge:{item.id}", nudge, subject, plan.channel_id, item_id=item.id)
+            add(NUDGE, f"nudge:{item.id}", nudge, subject, plan.channel_id, item_id=item.id,
+                owner=owner_user_id(plan, item.owner_role))
             # Reminders count from the day the nudge really goes out, so a late plan doesn't nag at once.
             base = max(schedule.local_day(nudge, zone), today)
         else:
@@ -229,6 +239,13 @@ def _schedule(session: Session, workspace: Workspace, plan: Plan, items: list[Pl
             if due > now:
                 add(DIGEST, "digest", due, plan_subject(plan.id), plan.channel_id)
     return [row_id for row_id, due in queued if row_id is not None and due <= now]
+
+
+def _homes(workspace: Workspace, plan: Plan, item: PlanItem | None = None) -> list[Write]:
+    """Home refreshes for who sees the change: the plan's creator, and the item's owner (or, for the whole
+    plan, everyone its items wait on)."""
+    roles = [item.owner_role] if item else ["manager", "buddy", "engineer"]
+    return home_tabs.refresh(workspace, {plan.created_by, *(owner_user_id(plan, r) for r in roles)})
 
 
 def can_manage(plan: Plan, user_id: str, *, is_admin: Callable[[], bool]) -> bool:
@@ -258,15 +275,17 @@ def _locked_item(session: Session, workspace: Workspace, item_id: int) -> tuple[
 
 
 def close_item(db: Database, workspace: Workspace, item_id: int, status: str, user_id: str,
-               message: tuple[str, str]) -> Changed:
-    """Done or not applicable, from the nudge's buttons: stops its reminders and edits `message` (channel, ts)."""
+               message: tuple[str, str] | None) -> Changed:
+    """Done or not applicable, from the nudge's buttons (or the App Home's, `message` None): stops its reminders
+    and edits the clicked nudge `message` (channel, ts), or the item's live nudge."""
     with db.unit_of_work() as session:
         item, plan = _locked_item(session, workspace, item_id)
         if not plans.close_item(session, item, status, user_id):
             return Changed(message="Someone already closed this item.")
         outbox.cancel_pending(session, workspace, subject_prefix=item_subject(plan.id, item.id),
                               reason=f"item {status} by {user_id}")
-        ids = [_enqueue_item_update(session, workspace, item, message)]
+        run_together(session, _homes(workspace, plan, item))
+        ids = [_enqueue_item_update(session, workspace, item, message, live=(item.nudge_channel_id, item.nudge_ts))]
         if all(i.status != plans.OPEN for i in plans.items_of(session, workspace, plan.id)):
             plans.set_status(session, plan, plans.COMPLETED)
             outbox.cancel_pending(session, workspace, subject_prefix=plan_subject(plan.id), reason="plan complete")
@@ -277,7 +296,7 @@ def close_item(db: Database, workspace: Workspace, item_id: int, status: str, us
 
 
 def snooze_item(db: Database, workspace: Workspace, item_id: int, choice: str, user_id: str,
-                message: tuple[str, str]) -> Changed:
+                message: tuple[str, str] | None) -> Changed:
     if choice not in SNOOZE_CHOICES:
         raise PlanError("Pick how long to snooze for.")
     now = utcnow()
@@ -285,18 +304,24 @@ def snooze_item(db: Database, workspace: Workspace, item_id: int, choice: str, u
         item, plan = _locked_item(session, workspace, item_id)
         if item.status != plans.OPEN:
             return Changed(message="This item is already closed.")
+        live = (item.nudge_channel_id, item.nudge_ts)  # the snooze clears them
         plans.snooze_item(item, schedule.snoozed_until(now, choice, nudge_time_of(plan), plan.timezone))
         outbox.cancel_pending(session, workspace, subject_prefix=item_subject(plan.id, item.id),
                               reason=f"snoozed by {user_id}")
-        ids = [_enqueue_item_update(session, workspace, item, message, snoozed_by=user_id)]
+        run_together(session, _homes(workspace, plan, item))
+        ids = [_enqueue_item_update(session, workspace, item, message, snoozed_by=user_id, live=live)]
         ids += _schedule(session, workspace, plan, [item], now, digests=False)
     return Changed([i for i in ids if i is not None])
 
 
-def _enqueue_item_update(session: Session, workspace: Workspace, item: PlanItem, message: tuple[str, str],
-                         snoozed_by: str | None = None) -> int | None:
-    """An edit of the clicked nudge; every click is its own edit, hence the unique key."""
-    channel, ts = message
+def _enqueue_item_update(session: Session, workspace: Workspace, item: PlanItem, message: tuple[str, str] | None,
+                         snoozed_by: str | None = None, live: tuple[str | None, str | None] = (None, None)
+                         ) -> int | None:
+    """An edit of the clicked nudge (or, for a click elsewhere, of the item's `live` nudge, if it has one);
+    every click is its own edit, hence the unique key."""
+    channel, ts = message or live
+    if not channel or not ts:
+        return None
     return outbox.enqueue(session, workspace, dedupe_key=f"plan:{item.plan_id}:update:{item.id}:{uuid.uuid4().hex}",
                           kind=ITEM_UPDATE, channel_id=channel, subject=edit_subject(item.plan_id, item.id),
                           payload={"plan_id": item.plan_id, "item_id": item.id, "ts": ts, "snoozed_by": snoozed_by})
@@ -316,6 +341,7 @@ def change_plan(db: Database, workspace: Workspace, plan_id: int, user_id: str, 
         if plan.status in (plans.CANCELLED, plans.COMPLETED):
             raise PlanError(f"This plan is {plan.status}; it can't be changed any more.")
         subject = plan_subject(plan.id)
+        run_together(session, _homes(workspace, plan))
         if action == "pause":
             if plan.status == plans.PAUSED:
                 return Changed(message="The plan is already paused.")

@@ -12,10 +12,11 @@ from bot.triage.engine import Recommendation, client_today, recommend
 from bot.triage.questionnaire import Questionnaire
 from bot.triage.revisions import Change, changes, in_current_terms, merge
 from bot.triage.serialize import explanation, recommendation_dict
-from storage import outbox, triages
+from storage import home_tabs, outbox, triages
 from storage.db import Database
 from storage.models import Triage
 from storage.triages import Workspace
+from storage.writes import run_together
 
 RECOMMENDATION, TRIAGE_UPDATE, TRIAGE_NOTE = "recommendation", "triage_update", "triage_note"
 
@@ -43,6 +44,7 @@ def record_triage(
         if triage_id is None:
             return None
         message = _message(questionnaire, answers, recommendation, triage_id=triage_id, requested_by=user_id)
+        run_together(session, home_tabs.refresh(workspace, {user_id}))
         return outbox.enqueue(session, workspace, dedupe_key=triage_subject(triage_id), kind=RECOMMENDATION,
                               channel_id=channel_id, payload=message, fallback_user_id=user_id,
                               subject=triage_subject(triage_id))
@@ -115,6 +117,7 @@ def revise_triage(
         added = triages.add_revision(session, triage, view_id=view_id, user_id=user_id,
                                      values=_decided(questionnaire, answers, recommendation),
                                      changes=[asdict(c) for c in changed])
+        run_together(session, home_tabs.refresh(workspace, {triage.user_id}))
         send_now = _queue_revision(session, questionnaire, workspace, triage, answers, recommendation,
                                    editor=user_id, changed=changed, before=before)
         return Revised(triage.company, added.number, recommendation, changed, merged_over, send_now)

@@ -19,6 +19,7 @@ from waitress.server import create_server
 from bot.app import build_app
 from bot.config import Settings
 from bot.dispatcher import Dispatcher
+from bot.home import HomeRefresh
 from bot.onboarding import checklist
 from bot.pacing import ChannelPacer
 from bot.plan_messages import PLAN_KINDS
@@ -34,6 +35,7 @@ from bot.triage_messages import TRIAGE_KINDS
 from bot.web import WebApp
 from storage import outbox
 from storage.db import Database
+from storage.home_tabs import HOME
 from storage.migrate import upgrade
 
 log = logging.getLogger(__name__)
@@ -49,7 +51,7 @@ def open_dispatcher(settings: Settings) -> Dispatcher:
     """The database, migrated, and a dispatcher for it (what `fitbot dispatch` needs, and `serve` too)."""
     upgrade(settings.database_url)
     return Dispatcher(Database(settings.database_url), delivery_client(settings),
-                      kinds={**PLAN_KINDS, **TRIAGE_KINDS}, on_workspace_gone=pause_for_lost_token,
+                      kinds={**PLAN_KINDS, **TRIAGE_KINDS, HOME: HomeRefresh()}, on_workspace_gone=pause_for_lost_token,
                       pacer=ChannelPacer(settings.channel_rate) if settings.channel_rate else None)
 
 

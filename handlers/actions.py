@@ -3,8 +3,12 @@ on a nudge, the per-plan menu of `/fit plans`, and the App Home's "Diagnose an e
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
+
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from bot import plans as plan_flow
 from bot.presentation.diagnosis import diagnosis_modal
@@ -12,6 +16,9 @@ from bot.presentation.history import read_button
 from bot.presentation.ids import (
     HISTORY_ACTION_ID,
     HOME_DIAGNOSE_ACTION_ID,
+    HOME_PLAN_ACTION_ID,
+    HOME_TRIAGE_ACTION_ID,
+    HOME_TRIAGE_MENU_ACTION_ID,
     ITEM_DONE_ACTION_ID,
     ITEM_NA_ACTION_ID,
     ITEM_SNOOZE_ACTION_ID,
@@ -22,14 +29,28 @@ from bot.presentation.ids import (
 from bot.presentation.plans import move_start_modal
 from bot.record_triage import EDIT_RULE, may_edit
 from bot.services import Services, workspace_of
+from bot.slack_errors import TRANSPORT_ERRORS, error_code
 from bot.slack_users import is_workspace_admin
 from bot.triage.revisions import prefill
-from handlers.replies import after_ack, direct_message, open_modal, open_plan_modal, show_history, tell_user
+from handlers.replies import (
+    after_ack,
+    direct_message,
+    history_modal,
+    open_modal,
+    open_plan_modal,
+    show_history,
+    tell_user,
+)
 from storage import plans, triages
+
+log = logging.getLogger(__name__)
 
 
 def register(app: App) -> None:
     app.action(TRIAGE_EDIT_ACTION_ID)(edit_triage)
+    app.action(HOME_TRIAGE_ACTION_ID)(new_triage_from_home)
+    app.action(HOME_PLAN_ACTION_ID)(new_plan_from_home)
+    app.action(HOME_TRIAGE_MENU_ACTION_ID)(home_triage_menu)
     app.action(PLAN_START_ACTION_ID)(start_plan_from_triage)
     app.action(ITEM_DONE_ACTION_ID)(item_done)
     app.action(ITEM_NA_ACTION_ID)(item_not_applicable)
@@ -45,30 +66,71 @@ def _number(value: object) -> int | None:
 
 def edit_triage(ack: Ack, body: dict, action: dict, client: WebClient, context: BoltContext,
                 respond: Respond) -> None:
-    """Edit answers: the questionnaire again, prefilled with the triage's latest revision."""
+    """Edit answers on a recommendation: the questionnaire again, prefilled with the triage's latest revision."""
     ack()
-    triage_id, user_id = _number(action.get("value")), body["user"]["id"]
     clicked_in = (body.get("channel") or {}).get("id")
+    after_ack(context, lambda: _open_edit_form(context, client, body, respond, _number(action.get("value")),
+                                               clicked_in))
 
-    def open_form() -> None:
-        services: Services = context["services"]
-        workspace = workspace_of(context)
-        with services.db.unit_of_work() as session:
-            triage = triages.get(session, workspace, triage_id) if triage_id is not None else None
-        if triage is None:
-            tell_user(respond, "That triage no longer exists.")
-            return
-        if not may_edit(triage, user_id, clicked_in=clicked_in,
-                        is_admin=lambda: is_workspace_admin(client, user_id, workspace)):
-            tell_user(respond, EDIT_RULE)
-            return
-        form = prefill(services.questionnaire, triage.answers)
-        view = services.triage_modal.render_edit(
-            prefill=form, flagged_labels=form.flagged, company=triage.company,
-            metadata={"channel_id": triage.channel_id, "triage_id": triage.id, "base": triage.revision})
-        open_modal(client, body["trigger_id"], view, respond, "the triage form")
 
-    after_ack(context, open_form)
+def _open_edit_form(context: BoltContext, client: WebClient, body: dict, tell: Respond | Callable[..., None],
+                    triage_id: int | None, clicked_in: str | None) -> None:
+    services: Services = context["services"]
+    workspace, user_id = workspace_of(context), body["user"]["id"]
+    with services.db.unit_of_work() as session:
+        triage = triages.get(session, workspace, triage_id) if triage_id is not None else None
+    if triage is None:
+        tell_user(tell, "That triage no longer exists.")
+        return
+    if not may_edit(triage, user_id, clicked_in=clicked_in,
+                    is_admin=lambda: is_workspace_admin(client, user_id, workspace)):
+        tell_user(tell, EDIT_RULE)
+        return
+    form = prefill(services.questionnaire, triage.answers)
+    view = services.triage_modal.render_edit(
+        prefill=form, flagged_labels=form.flagged, company=triage.company,
+        metadata={"channel_id": triage.channel_id, "triage_id": triage.id, "base": triage.revision})
+    open_modal(client, body["trigger_id"], view, tell, "the triage form")
+
+
+def new_triage_from_home(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
+    """The questionnaire, asking where to post the recommendation (the App Home has no channel)."""
+    ack()
+    services: Services = context["services"]
+    view = services.triage_modal.render(company="", metadata={}, ask_channel=True)
+    user_id = body["user"]["id"]
+    after_ack(context, lambda: open_modal(client, body["trigger_id"], view, direct_message(client, user_id),
+                                          "the questionnaire"))
+
+
+def new_plan_from_home(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
+    ack()
+    services: Services = context["services"]
+    user_id = body["user"]["id"]
+    after_ack(context, lambda: open_plan_modal(services, client, body["trigger_id"], direct_message(client, user_id),
+                                               channel_id=""))
+
+
+def home_triage_menu(ack: Ack, body: dict, action: dict, client: WebClient, context: BoltContext) -> None:
+    """A triage on the App Home: edit its answers, or its company's history in a modal."""
+    ack()
+    what, _, triage = ((action.get("selected_option") or {}).get("value") or "").partition(":")
+    triage_id, tell = _number(triage), direct_message(client, body["user"]["id"])
+    if what == "edit":
+        after_ack(context, lambda: _open_edit_form(context, client, body, tell, triage_id, None))
+    elif what == "history":
+        after_ack(context, lambda: _open_history(context, client, body["trigger_id"], tell, triage_id))
+
+
+def _open_history(context: BoltContext, client: WebClient, trigger_id: str, tell: Callable[..., None],
+                  triage_id: int | None) -> None:
+    services: Services = context["services"]
+    with services.db.unit_of_work() as session:
+        triage = triages.get(session, workspace_of(context), triage_id) if triage_id is not None else None
+    if triage is None:
+        tell_user(tell, "That triage no longer exists.")
+        return
+    open_modal(client, trigger_id, history_modal(services, context, triage.company_key, 0), tell, "the history")
 
 
 def start_plan_from_triage(ack: Ack, body: dict, action: dict, client: WebClient, context: BoltContext,
@@ -87,29 +149,42 @@ def _open_plan_form(context: BoltContext, client: WebClient, respond: Respond, b
     open_plan_modal(services, client, body["trigger_id"], respond, channel_id=channel_id, triage=triage)
 
 
-def item_done(ack: Ack, body: dict, action: dict, context: BoltContext, respond: Respond) -> None:
-    _close(ack, body, action, context, respond, plans.DONE)
+def item_done(ack: Ack, body: dict, action: dict, client: WebClient, context: BoltContext,
+              respond: Respond) -> None:
+    _close(ack, body, action, context, _answer(body, respond, client), plans.DONE)
 
 
-def item_not_applicable(ack: Ack, body: dict, action: dict, context: BoltContext, respond: Respond) -> None:
-    _close(ack, body, action, context, respond, plans.NOT_APPLICABLE)
+def item_not_applicable(ack: Ack, body: dict, action: dict, client: WebClient, context: BoltContext,
+                        respond: Respond) -> None:
+    _close(ack, body, action, context, _answer(body, respond, client), plans.NOT_APPLICABLE)
 
 
-def _clicked_message(body: dict) -> tuple[str, str]:
-    """(channel, ts) of the message whose button was clicked: the nudge to edit."""
+def _answer(body: dict, respond: Respond, client: WebClient) -> Respond | Callable[..., None]:
+    """Where to tell the clicker something: the message's response_url, or a DM for an App Home click."""
+    return respond if body.get("response_url") else direct_message(client, body["user"]["id"])
+
+
+def _clicked_message(body: dict) -> tuple[str, str] | None:
+    """(channel, ts) of the message whose button was clicked: the nudge to edit. None for a click on the
+    App Home, where the item's live nudge (if any) is the one to edit."""
     container = body.get("container") or {}
+    if container.get("type") == "view":
+        return None
     return container.get("channel_id") or (body.get("channel") or {}).get("id", ""), container.get("message_ts", "")
 
 
-def _close(ack: Ack, body: dict, action: dict, context: BoltContext, respond: Respond, status: str) -> None:
+def _close(ack: Ack, body: dict, action: dict, context: BoltContext, respond: Respond | Callable[..., None],
+           status: str) -> None:
     ack()
     item_id = _number(action.get("value"))
     _click(context, respond, lambda s: plan_flow.close_item(s.db, workspace_of(context), item_id, status,
                                                               body["user"]["id"], _clicked_message(body)), item_id)
 
 
-def item_snooze(ack: Ack, body: dict, action: dict, context: BoltContext, respond: Respond) -> None:
+def item_snooze(ack: Ack, body: dict, action: dict, client: WebClient, context: BoltContext,
+                respond: Respond) -> None:
     ack()
+    respond = _answer(body, respond, client)
     item, _, choice = ((action.get("selected_option") or {}).get("value") or "").partition(":")
     item_id = _number(item)
     _click(context, respond, lambda s: plan_flow.snooze_item(s.db, workspace_of(context), item_id, choice,
@@ -121,6 +196,7 @@ def manage_plan(ack: Ack, body: dict, action: dict, client: WebClient, context: 
     """Pause, resume, cancel or move, from `/fit plans`. Runs after the ack: checking for a workspace admin
     is a Slack call. If fitbot stops before it runs, the user sees no confirmation and can ask again."""
     ack()
+    respond = _answer(body, respond, client)
     what, _, plan = ((action.get("selected_option") or {}).get("value") or "").partition(":")
     plan_id = _number(plan)
     user_id = body["user"]["id"]
@@ -190,12 +266,27 @@ def diagnose_from_home(ack: Ack, body: dict, client: WebClient, context: BoltCon
                                           "the diagnosis form"))
 
 
-def history_page(ack: Ack, action: dict, context: BoltContext, respond: Respond) -> None:
-    """A company picked from `/fit history`, or another page of its story: the message is replaced."""
+def history_page(ack: Ack, body: dict, action: dict, client: WebClient, context: BoltContext,
+                 respond: Respond) -> None:
+    """A company picked from `/fit history`, or another page of its story: the message (or, from the App
+    Home, the modal) is replaced."""
     ack()
     services: Services = context["services"]
     asked = read_button(action.get("value"))
     if asked is None:
         tell_user(respond, "That button no longer matches anything fitbot knows.")
         return
+    view = body.get("view") or {}
+    if view.get("type") == "modal":
+        after_ack(context, lambda: _update_modal(client, view, history_modal(services, context, *asked)))
+        return
     after_ack(context, lambda: show_history(services, context, respond, asked[0], asked[1], replace=True))
+
+
+def _update_modal(client: WebClient, view: dict, new: dict) -> None:
+    try:
+        client.views_update(view_id=view["id"], hash=view.get("hash"), view=new)
+    except SlackApiError as exc:  # hash_conflict: the user clicked again meanwhile; that click wins
+        log.info("views.update failed: %s", error_code(exc))
+    except TRANSPORT_ERRORS as exc:
+        log.warning("views.update failed: %s", exc)

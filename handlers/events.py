@@ -10,12 +10,12 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot import plans as plan_flow
-from bot.presentation.triage import help_message, home_view
+from bot.home import render_home
+from bot.presentation.triage import help_message
 from bot.services import Services, workspace_of
 from bot.slack_errors import TRANSPORT_ERRORS, error_code
-from bot.triage.engagements import ENGAGEMENTS
 from handlers.replies import after_ack
-from storage import outbox, triages
+from storage import home_tabs, outbox
 
 log = logging.getLogger(__name__)
 
@@ -50,15 +50,14 @@ def publish_home(event: dict, client: WebClient, context: BoltContext) -> None:
 
 
 def _publish_home(user_id: str, client: WebClient, context: BoltContext) -> None:
+    """The viewer's desk, published now; being a viewer also means it is published again when it changes."""
     services: Services = context["services"]
+    workspace = workspace_of(context)
     with services.db.unit_of_work() as session:
-        rows = [
-            {"company": t.company, "model_name": ENGAGEMENTS[t.model].name, "confidence": t.confidence,
-             "user_id": t.user_id, "channel_id": t.channel_id, "created_at": t.created_at}
-            for t in triages.recent(session, workspace_of(context))
-        ]
+        home_tabs.record_viewer(session, workspace, user_id)
+        view = render_home(session, workspace, user_id)
     try:
-        client.views_publish(user_id=user_id, view=home_view(rows))
+        client.views_publish(user_id=user_id, view=view)
     except SlackApiError as exc:  # the next visit to the tab publishes again
         log.warning("views.publish failed: %s", error_code(exc))
     except TRANSPORT_ERRORS as exc:

@@ -88,6 +88,15 @@ def reply(respond: Respond | Callable[..., None], *, replace: bool = False, **me
         log.exception("could not reach the user through response_url")
 
 
+def history_modal(services: Services, context: BoltContext, key: str, page: int) -> dict[str, Any]:
+    """A company's history as a modal (from the App Home, which has nowhere to post an ephemeral message)."""
+    with services.db.read() as session:
+        found = history.company_history(session, workspace_of(context), key)
+        message = history_message(found, key, page) if found else no_history_message(key, [])
+    return {"type": "modal", "title": {"type": "plain_text", "text": "Company history"},
+            "close": {"type": "plain_text", "text": "Close"}, "blocks": message["blocks"]}
+
+
 def show_history(services: Services, context: BoltContext, respond: Respond, company: str, page: int = 0, *,
                  replace: bool = False) -> None:
     """A company's story, or the companies triaged lately when none is named (ephemeral; `replace` swaps

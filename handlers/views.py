@@ -21,11 +21,12 @@ from bot.presentation.ids import (
     DIAGNOSE_CALLBACK_ID,
     PLAN_CALLBACK_ID,
     PLAN_MOVE_CALLBACK_ID,
+    POST_CHANNEL_BLOCK_ID,
     TRIAGE_CALLBACK_ID,
     TRIAGE_EDIT_CALLBACK_ID,
 )
 from bot.presentation.plans import notice_view, parse_plan_form
-from bot.presentation.triage import parse_submission, revised_view, submitted_view
+from bot.presentation.triage import parse_post_channel, parse_submission, revised_view, submitted_view
 from bot.record_diagnosis import record_diagnosis
 from bot.record_triage import TriageGone, record_triage, revise_triage
 from bot.services import Services, workspace_of
@@ -54,7 +55,12 @@ def submit_triage(ack: Ack, body: dict, view: dict, context: BoltContext) -> Non
     errors = questionnaire.check_answers(answers)
     channel_id = _metadata(view).get("channel_id")
     channel_id = channel_id if isinstance(channel_id, str) and channel_id else None
-    if channel_id is None:
+    asked = any(b.get("block_id") == POST_CHANNEL_BLOCK_ID for b in view.get("blocks") or [])
+    if channel_id is None and asked:  # opened from the App Home
+        channel_id = parse_post_channel(view["state"]["values"])
+        if channel_id is None:
+            errors[POST_CHANNEL_BLOCK_ID] = "Pick the channel to post the recommendation in."
+    elif channel_id is None:
         errors.setdefault("company", "This form lost track of its channel. Close it and run /fit again.")
     if errors:
         ack(response_action="errors", errors=errors)

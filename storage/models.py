@@ -223,3 +223,15 @@ class Diagnosis(Base):
     result: Mapped[dict[str, Any]]  # bot.triage.serialize.diagnosis_dict
     policy_version: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class HomeViewer(Base):
+    """Someone who has opened fitbot's App Home: their tab is published again when what it shows changes."""
+
+    __tablename__ = "home_viewers"
+    __table_args__ = (UniqueConstraint("team_id", "user_id", name="uq_home_viewers_team_user"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    user_id: Mapped[str] = mapped_column(String(32))
+    opened_at: Mapped[datetime] = mapped_column(default=utcnow)

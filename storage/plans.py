@@ -117,20 +117,22 @@ def set_status(session: Session, plan: Plan, status: str, reason: str | None = N
 
 def active_plans(session: Session, workspace: Workspace) -> list[tuple[Plan, int, int]]:
     """Active and paused plans of the workspace with (done-or-n/a count, item count), newest first."""
-    return _with_progress(session, workspace, Plan.status.in_([ACTIVE, PAUSED]))
+    return with_progress(session, workspace, Plan.status.in_([ACTIVE, PAUSED]))
 
 
 def plans_of_triages(session: Session, workspace: Workspace, triage_ids: Iterable[int]) -> list[tuple[Plan, int, int]]:
     """Every plan started from these triages, whatever its status, with its progress, newest first."""
-    return _with_progress(session, workspace, among(session, Plan.triage_id, triage_ids))
+    return with_progress(session, workspace, among(session, Plan.triage_id, triage_ids))
 
 
-def _with_progress(session: Session, workspace: Workspace, where: Any) -> list[tuple[Plan, int, int]]:
+def with_progress(session: Session, workspace: Workspace, where: Any, *,
+                  limit: int | None = None) -> list[tuple[Plan, int, int]]:
+    """Plans matching `where`, newest first, each with (closed items, items)."""
     closed = func.sum(case((PlanItem.status != OPEN, 1), else_=0))
     rows = session.execute(
         select(Plan, func.coalesce(closed, 0), func.count(PlanItem.id))
         .join(PlanItem, PlanItem.plan_id == Plan.id)
         .where(Plan.team_id == workspace.team_id, where)
-        .group_by(Plan.id).order_by(Plan.created_at.desc())
+        .group_by(Plan.id).order_by(Plan.created_at.desc(), Plan.id.desc()).limit(limit)
     ).all()
     return [(plan, int(done), int(total)) for plan, done, total in rows]

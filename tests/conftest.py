@@ -13,7 +13,7 @@ from storage.db import Database
 from storage.migrate import upgrade
 from tests.databases import private_database
 
-TABLES = ("outbox", "plan_items", "plans", "diagnoses", "triage_revisions", "triages")
+TABLES = ("outbox", "plan_items", "plans", "diagnoses", "triage_revisions", "triages", "home_viewers")
 
 
 @pytest.fixture(scope="session")

@@ -26,9 +26,10 @@ COMPANIES_LISTED = 20
 PLAN_STATUS = {"active": "active", "paused": "paused", "cancelled": "cancelled", "completed": "complete"}
 
 
-def slack_date(moment: datetime) -> str:
-    """The reader's local date and time; the fallback (for notifications) in UTC."""
-    return f"<!date^{int(moment.timestamp())}^{{date_short_pretty}} {{time}}|{moment:%Y-%m-%d %H:%M} UTC>"
+def slack_date(moment: datetime, tokens: str = "{date_short_pretty} {time}") -> str:
+    """The reader's local date and time (or Slack's other `tokens`, such as {ago}); the fallback, for
+    notifications and old clients, in UTC."""
+    return f"<!date^{int(moment.timestamp())}^{tokens}|{moment:%Y-%m-%d %H:%M} UTC>"
 
 
 def model_name(model: str) -> str:

@@ -126,16 +126,19 @@ def engineer_ref(plan: Plan) -> str:
     return f"<@{plan.engineer_user_id}>" if plan.engineer_user_id else escape(plan.engineer_name or "the engineer")
 
 
+def owner_user_id(plan: Plan, role: str) -> str:
+    """Who an item waits on. A buddy item falls to the manager when there is no buddy; an engineer who isn't
+    in Slack yet can't be mentioned, so the manager is, to pass it on: a nudge must always reach somebody.
+    (storage.desk selects "waiting on you" by the same rule.)"""
+    return {"manager": plan.manager_user_id, "buddy": plan.buddy_user_id or plan.manager_user_id,
+            "engineer": plan.engineer_user_id or plan.manager_user_id, "firm": plan.created_by}[role]
+
+
 def owner_ref(plan: Plan, role: str) -> str:
-    """Who to mention for an item. An engineer who isn't in Slack yet can't be mentioned, so the manager
-    is, to pass it on: a nudge must always reach somebody."""
-    if role == "engineer":
-        if plan.engineer_user_id:
-            return engineer_ref(plan)
+    """Who to mention for an item (owner_user_id)."""
+    if role == "engineer" and not plan.engineer_user_id:
         return f"<@{plan.manager_user_id}> (for {engineer_ref(plan)}, who isn't in Slack yet)"
-    user = {"manager": plan.manager_user_id, "buddy": plan.buddy_user_id or plan.manager_user_id,
-            "firm": plan.created_by}[role]
-    return f"<@{user}>"
+    return engineer_ref(plan) if role == "engineer" else f"<@{owner_user_id(plan, role)}>"
 
 
 _PEOPLE = re.compile(r"\{(engineer|manager)\}")
@@ -250,21 +253,24 @@ def plans_list(rows: Sequence[tuple[Plan, int, int]]) -> dict[str, Any]:
     if not rows:
         return {"text": "No active onboarding plans.", "blocks": [_section(
             "No active onboarding plans. Start one with `/fit onboard`.").to_dict()]}
-    blocks: list[Block] = []
     shown = rows[:MAX_LISTED]
-    for plan, done, total in shown:
-        paused = " · *paused*" if plan.status == "paused" else ""
-        actions = ["pause", "cancel", "move"] if plan.status == "active" else ["resume", "cancel", "move"]
-        labels = {"pause": "Pause", "resume": "Resume", "cancel": "Cancel plan", "move": "Move first day"}
-        blocks.append(SectionBlock(
-            text=MarkdownTextObject(text=truncate(
-                f"*{engineer_ref(plan)}* in <#{plan.channel_id}>{paused}\n`{progress_bar(done, total)}` · "
-                f"first day {plan.start_date:%a %d %b %Y} · manager <@{plan.manager_user_id}>", SECTION_LIMIT)),
-            block_id=f"plan:{plan.id}",
-            accessory=OverflowMenuElement(action_id=PLAN_MANAGE_ACTION_ID, options=[
-                Option(value=f"{action}:{plan.id}", label=labels[action]) for action in actions]),
-        ))
+    blocks: list[Block] = [plan_row(plan, done, total) for plan, done, total in shown]
     if len(rows) > len(shown):
         blocks.append(_context(f"…and {len(rows) - len(shown)} more, not shown (a message holds 50 blocks)."))
     return {"text": f"{len(rows)} active onboarding plan(s)", "blocks": [b.to_dict() for b in blocks]}
 
+
+def plan_row(plan: Plan, done: int, total: int, overdue: int | None = None) -> SectionBlock:
+    """One plan with its progress and the menu of changes its creator, manager or an admin may make."""
+    paused = " · *paused*" if plan.status == "paused" else ""
+    late = f" · *{overdue} overdue*" if overdue else ""
+    actions = ["pause", "cancel", "move"] if plan.status == "active" else ["resume", "cancel", "move"]
+    labels = {"pause": "Pause", "resume": "Resume", "cancel": "Cancel plan", "move": "Move first day"}
+    return SectionBlock(
+        text=MarkdownTextObject(text=truncate(
+            f"*{engineer_ref(plan)}* in <#{plan.channel_id}>{paused}\n`{progress_bar(done, total)}`{late} · "
+            f"first day {plan.start_date:%a %d %b %Y} · manager <@{plan.manager_user_id}>", SECTION_LIMIT)),
+        block_id=f"plan:{plan.id}",
+        accessory=OverflowMenuElement(action_id=PLAN_MANAGE_ACTION_ID, options=[
+            Option(value=f"{action}:{plan.id}", label=labels[action]) for action in actions]),
+    )

@@ -1,4 +1,4 @@
-"""The /fit modal, its result view, the recommendation message, help text and the App Home tab."""
+"""The /fit modal, its result views, the recommendation message, its revisions, and the help text."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from slack_sdk.models.blocks import (
     Block,
     ButtonElement,
     ContextBlock,
+    ConversationFilter,
+    ConversationSelectElement,
     DividerBlock,
     HeaderBlock,
     InputBlock,
@@ -26,8 +28,8 @@ from slack_sdk.models.views import View
 
 from bot.presentation.ids import (
     ANSWER_ACTION_ID,
-    HOME_DIAGNOSE_ACTION_ID,
     PLAN_START_ACTION_ID,
+    POST_CHANNEL_BLOCK_ID,
     TRIAGE_CALLBACK_ID,
     TRIAGE_EDIT_ACTION_ID,
     TRIAGE_EDIT_CALLBACK_ID,
@@ -71,15 +73,24 @@ class QuestionnaireModal:
         self._template = _modal_view(questionnaire).to_dict()
         self._company_index = next(i for i, block in enumerate(self._template["blocks"])
                                    if block.get("block_id") == "company")
+        self._channel_block = InputBlock(
+            block_id=POST_CHANNEL_BLOCK_ID, label="Post the recommendation in",
+            element=ConversationSelectElement(action_id=ANSWER_ACTION_ID, placeholder="Public or private channel",
+                                              filter=ConversationFilter(include=["public", "private"],
+                                                                        exclude_bot_users=True)),
+        ).to_dict()
 
-    def render(self, *, company: str, metadata: Mapping[str, Any]) -> dict[str, Any]:
-        """https://api.slack.com/reference/surfaces/views — the company prefilled, the channel in metadata."""
+    def render(self, *, company: str, metadata: Mapping[str, Any], ask_channel: bool = False) -> dict[str, Any]:
+        """https://api.slack.com/reference/surfaces/views — the company prefilled, the channel in metadata
+        (or, with `ask_channel`, asked for first: the App Home has no channel to post in)."""
         view = {**self._template, "private_metadata": _metadata(metadata)}
+        blocks = list(view["blocks"])
         if company:
-            blocks = list(view["blocks"])
             blocks[self._company_index] = _with_initial(blocks[self._company_index], truncate(company,
                                                                                              self._company_limit))
-            view["blocks"] = blocks
+        if ask_channel:
+            blocks.insert(1, self._channel_block)
+        view["blocks"] = blocks
         return view
 
     def render_edit(self, *, prefill: Prefill, metadata: Mapping[str, Any], flagged_labels: Mapping[str, str],
@@ -187,6 +198,13 @@ def parse_submission(questionnaire: Questionnaire, state_values: Mapping[str, An
         value = state.get("value") if q.kind == "text" else _mapping(state.get("selected_option")).get("value")
         answers[q.id] = (clean(value) or None) if isinstance(value, str) else None
     return answers
+
+
+def parse_post_channel(state_values: Mapping[str, Any]) -> str | None:
+    """The channel picked in the App Home's questionnaire (None when the form didn't ask, or nothing was picked)."""
+    picked = _mapping(_mapping(state_values.get(POST_CHANNEL_BLOCK_ID)).get(ANSWER_ACTION_ID)).get(
+        "selected_conversation")
+    return picked if isinstance(picked, str) and picked else None
 
 
 def _mapping(value: Any) -> Mapping[str, Any]:
@@ -327,19 +345,3 @@ def _section(text: str) -> SectionBlock:
 
 def help_message() -> dict[str, Any]:
     return {"text": "How to use fitbot", "blocks": [_section(USAGE).to_dict()]}
-
-
-def home_view(recent: Sequence[Mapping[str, Any]]) -> View:
-    """App Home: how to use fitbot and the latest triages in this workspace."""
-    blocks: list[Block] = [HeaderBlock(text="fitbot"), _section(USAGE),
-                           ActionsBlock(block_id="home_actions", elements=[ButtonElement(
-                               text="Diagnose an engagement", action_id=HOME_DIAGNOSE_ACTION_ID)]),
-                           DividerBlock(), _section("*Recent triages*")]
-    if not recent:
-        blocks.append(_section("None yet. Run `/fit Company name` in any channel."))
-    for row in recent:
-        blocks.append(_section(
-            f"*{escape(row['company'])}*: {row['model_name']} ({row['confidence']}) · <@{row['user_id']}> "
-            f"in <#{row['channel_id']}> · {row['created_at']:%Y-%m-%d}"
-        ))
-    return View(type="home", blocks=blocks)

@@ -7,7 +7,6 @@ import time
 from sqlalchemy import select
 
 from storage.models import OutboxMessage
-from tests.e2e import triage_payloads as tp
 from tests.support import slack_requests as sr
 
 
@@ -26,17 +25,6 @@ def test_mention_retry_posts_one_reply(fitbot, slack, db):
     assert len(slack.calls("chat.postMessage")) == 1
     with db.unit_of_work() as s:
         assert s.scalars(select(OutboxMessage.dedupe_key)).all() == ["event:Ev0RETRY01"]
-
-
-def test_app_home_lists_recent_triages(fitbot, slack):
-    fitbot.post(tp.submission({**tp.AUGMENTATION, "company": "Hooli <!here>"}, channel_id="C0042"))
-    slack.wait_for("chat.postMessage")
-    fitbot.post(sr.event_callback(sr.app_home_opened_event(user="U0001")))
-    (publish,) = slack.wait_for("views.publish")
-    assert publish.params["user_id"] == "U0001"
-    text = "\n".join(b["text"]["text"] for b in publish.params["view"]["blocks"] if b["type"] == "section")
-    assert "*Hooli &lt;!here&gt;*: Nearshore staff augmentation (medium)" in text
-    assert "<#C0042>" in text
 
 
 def test_url_verification_echoes_the_challenge(fitbot):

@@ -339,10 +339,15 @@ def block_actions(
 
 
 def home_block_actions(*, action_id: str, block_id: str, team_id: str = TEAM_ID, user_id: str = "U0001",
-                       view_id: str = "VHOME0001") -> str:
-    """A button click on the App Home tab: the container is the view, and there is no channel, message or
-    response_url (https://docs.slack.dev/reference/interaction-payloads/block_actions-payload)."""
+                       view_id: str = "VHOME0001", value: str | None = None, selected: tuple[str, str] | None = None,
+                       element_type: str = "overflow") -> str:
+    """A click on the App Home tab: the container is the view, and there is no channel, message or
+    response_url (https://docs.slack.dev/reference/interaction-payloads/block_actions-payload). A button
+    (with its `value`) by default; with `selected=(value, text)`, a choice in an overflow or select menu."""
     button_text = {"type": "plain_text", "text": action_id, "emoji": True}
+    action = _action(action_id, block_id, value or "", button_text, selected, element_type)
+    if value is None and selected is None:
+        del action["value"]
     return _interactive(
         {
             "type": "block_actions",
@@ -362,8 +367,7 @@ def home_block_actions(*, action_id: str, block_id: str, team_id: str = TEAM_ID,
                 "root_view_id": view_id, "app_id": APP_ID, "external_id": "", "app_installed_team_id": team_id,
                 "bot_id": BOT_ID,
             },
-            "actions": [{"type": "button", "action_id": action_id, "block_id": block_id, "text": button_text,
-                         "action_ts": new_ts()}],
+            "actions": [action],
         }
     )
 
