@@ -43,7 +43,7 @@ from slack_sdk import WebClient  # noqa: E402
 from sqlalchemy import event, insert, text, update  # noqa: E402
 
 from bot.dispatcher import Dispatcher  # noqa: E402
-from bot.onboarding import checklist  # noqa: E402
+from bot.onboarding import checklist, pulse  # noqa: E402
 from bot.plan_messages import PLAN_KINDS  # noqa: E402
 from bot.plans import PlanRequest, start_plan  # noqa: E402
 from bot.slack_client import UnsentRequestRetryHandler  # noqa: E402
@@ -246,13 +246,13 @@ def bare_calls(api_url: str, calls: int) -> dict:
 
 def add_plans(db: Database, count: int) -> None:
     """Start `count` real plans: each queues a nudge, a follow-up and an escalation per item, and digests."""
-    plan_checklist = checklist.load()
+    plan_checklist, check_ins = checklist.load(), pulse.load()
     for n in range(count):
         request = PlanRequest(engineer_user_id=f"UE{n:05d}", engineer_name=None, manager_user_id=f"UM{n:05d}",
                               buddy_user_id=f"UB{n:05d}", channel_id=f"CP{n % CHANNELS:07d}", start_date=date.today(),
                               timezone="Europe/Paris", nudge_time="09:00")
-        start_plan(db, plan_checklist, Workspace("T0001"), view_id=f"VBENCH{n}", created_by="U1", request=request,
-                   triage_id=None)
+        start_plan(db, plan_checklist, Workspace("T0001"), check_ins=check_ins, view_id=f"VBENCH{n}", created_by="U1",
+                   request=request, triage_id=None)
 
 
 def run(kind: str, args: argparse.Namespace, fake: subprocess.Popen, api_url: str, tmp: str) -> dict:

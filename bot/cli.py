@@ -11,6 +11,7 @@ from pathlib import Path
 
 from bot.config import SettingsError, load_settings
 from bot.onboarding.checklist import ChecklistError
+from bot.onboarding.pulse import PulseError
 from bot.triage.questionnaire import QuestionnaireError
 
 
@@ -67,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         return _run(args)
-    except (SettingsError, QuestionnaireError, ChecklistError, StartupError) as exc:
+    except (SettingsError, QuestionnaireError, ChecklistError, PulseError, StartupError) as exc:
         print(f"fitbot {args.command}: cannot start:\n{_indent(str(exc))}", file=sys.stderr)
         return 2
     except OperationalError as exc:

@@ -20,8 +20,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.orm import Session
 
+from bot import pulses as pulse_flow
 from bot.onboarding import schedule
 from bot.onboarding.checklist import Checklist
+from bot.onboarding.pulse import Pulse as PulseDefinition
 from bot.presentation.plans import channel_problem_notice, notice_message, owner_user_id
 from bot.user_text import BROKEN, is_broken
 from storage import home_tabs, outbox, plans, triages
@@ -148,12 +150,14 @@ def start_plan(
     checklist: Checklist,
     workspace: Workspace,
     *,
+    check_ins: PulseDefinition,
     view_id: str,
     created_by: str,
     request: PlanRequest,
     triage_id: int | None,
 ) -> Changed:
-    """Create the plan, its items and their schedule in one transaction (once, however often it is submitted).
+    """Create the plan, its items, its 30/60/90 check-ins and their schedule in one transaction (once, however
+    often it is submitted).
 
     A plan started from a triage is linked to it, and the triage's answers may add checklist items.
     """
@@ -175,6 +179,7 @@ def start_plan(
         ])
         plan = plans.get_plan(session, workspace, plan_id)
         assert plan is not None
+        pulse_flow.create(session, check_ins, workspace, plan)
         due = _schedule(session, workspace, plan, items, utcnow(), digests=True)
         run_together(session, home_tabs.refresh(workspace, {created_by, triage.user_id if triage else None}))
     return Changed(due, f"Onboarding plan started with {len(items)} checklist items. "
@@ -232,7 +237,8 @@ def _schedule(session: Session, workspace: Workspace, plan: Plan, items: list[Pl
         if item.escalated_at is None:
             add(ESCALATION, f"escalation:{item.id}", schedule.escalate_at(base, at, zone), subject,
                 plan.manager_user_id, item_id=item.id)
-    if digests:
+    if digests:  # a whole plan (re)scheduled: its check-ins too
+        pulse_flow.schedule_pulses(session, plan, at, now, add)
         last_offset = max((item.offset_days for item in items), default=0)
         for day in schedule.digest_days(plan.start_date, last_offset):
             due = schedule.at_local(day, at, zone)

@@ -20,11 +20,12 @@ from bot.app import build_app
 from bot.config import Settings
 from bot.dispatcher import Dispatcher
 from bot.home import HomeRefresh
-from bot.onboarding import checklist
+from bot.onboarding import checklist, pulse
 from bot.pacing import ChannelPacer
 from bot.plan_messages import PLAN_KINDS
 from bot.plans import pause_for_lost_token
 from bot.presentation.triage import QuestionnaireModal
+from bot.pulse_messages import pulse_kinds
 from bot.scheduler import start_scheduler
 from bot.services import Services
 from bot.slack_client import delivery_client, interactive_client
@@ -47,16 +48,19 @@ HTTP_THREADS = 32
 AFTER_ACK_THREADS = 32
 
 
-def open_dispatcher(settings: Settings) -> Dispatcher:
+def open_dispatcher(settings: Settings, check_ins: pulse.Pulse | None = None) -> Dispatcher:
     """The database, migrated, and a dispatcher for it (what `fitbot dispatch` needs, and `serve` too)."""
+    check_ins = check_ins or pulse.load()
     upgrade(settings.database_url)
-    return Dispatcher(Database(settings.database_url), delivery_client(settings),
-                      kinds={**PLAN_KINDS, **TRIAGE_KINDS, HOME: HomeRefresh()}, on_workspace_gone=pause_for_lost_token,
+    kinds = {**PLAN_KINDS, **TRIAGE_KINDS, **pulse_kinds(check_ins), HOME: HomeRefresh()}
+    return Dispatcher(Database(settings.database_url), delivery_client(settings), kinds=kinds,
+                      on_workspace_gone=pause_for_lost_token,
                       pacer=ChannelPacer(settings.channel_rate) if settings.channel_rate else None)
 
 
 def build_services(settings: Settings, after_ack: Executor) -> Services:
-    dispatcher = open_dispatcher(settings)
+    check_ins = pulse.load()
+    dispatcher = open_dispatcher(settings, check_ins)
     triage_questions = questionnaire.load()
     plan_checklist = checklist.load()
     checklist.check_against(plan_checklist, triage_questions)
@@ -64,7 +68,7 @@ def build_services(settings: Settings, after_ack: Executor) -> Services:
     diagnosis.check_against(lessons, triage_questions)
     return Services(db=dispatcher.db, questionnaire=triage_questions, dispatcher=dispatcher,
                     triage_modal=QuestionnaireModal(triage_questions), checklist=plan_checklist,
-                    diagnosis=lessons, after_ack=after_ack)
+                    check_ins=check_ins, diagnosis=lessons, after_ack=after_ack)
 
 
 def serve(settings: Settings) -> int:

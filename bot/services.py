@@ -10,6 +10,7 @@ from slack_bolt import BoltContext
 from bot.acks_first import AcksFirst
 from bot.dispatcher import Dispatcher
 from bot.onboarding.checklist import Checklist
+from bot.onboarding.pulse import Pulse
 from bot.presentation.triage import QuestionnaireModal
 from bot.triage.diagnosis import Policy
 from bot.triage.questionnaire import Questionnaire
@@ -24,6 +25,7 @@ class Services:
     dispatcher: Dispatcher
     triage_modal: QuestionnaireModal
     checklist: Checklist
+    check_ins: Pulse  # the 30/60/90 pulse's questions (bot/onboarding/pulse.yml)
     diagnosis: Policy
     after_ack: Executor  # runs what a listener hands off once Slack has its answer (handlers.replies.after_ack)
     acks: AcksFirst = field(default_factory=AcksFirst)  # which the work waits for (bot.acks_first)

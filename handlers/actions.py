@@ -4,6 +4,7 @@ on a nudge, the per-plan menu of `/fit plans`, and the App Home's "Diagnose an e
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 
 from slack_bolt import Ack, App, BoltContext, Respond
@@ -11,6 +12,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot import plans as plan_flow
+from bot import pulses as pulse_flow
 from bot.presentation.diagnosis import diagnosis_modal
 from bot.presentation.history import read_button
 from bot.presentation.ids import (
@@ -24,6 +26,7 @@ from bot.presentation.ids import (
     ITEM_SNOOZE_ACTION_ID,
     PLAN_MANAGE_ACTION_ID,
     PLAN_START_ACTION_ID,
+    PULSE_ACTION_ID,
     TRIAGE_EDIT_ACTION_ID,
 )
 from bot.presentation.plans import move_start_modal
@@ -58,6 +61,7 @@ def register(app: App) -> None:
     app.action(PLAN_MANAGE_ACTION_ID)(manage_plan)
     app.action(HOME_DIAGNOSE_ACTION_ID)(diagnose_from_home)
     app.action(HISTORY_ACTION_ID)(history_page)
+    app.action(re.compile(rf"^{PULSE_ACTION_ID}:\d+$"))(answer_pulse)
 
 
 def _number(value: object) -> int | None:
@@ -290,3 +294,23 @@ def _update_modal(client: WebClient, view: dict, new: dict) -> None:
         log.info("views.update failed: %s", error_code(exc))
     except TRANSPORT_ERRORS as exc:
         log.warning("views.update failed: %s", exc)
+
+
+def answer_pulse(ack: Ack, body: dict, action: dict, context: BoltContext, respond: Respond) -> None:
+    """One answer in a 30/60/90 check-in DM: stored before Slack gets its answer, like a nudge's click."""
+    ack()
+    services: Services = context["services"]
+    pulse, _, rest = (action.get("value") or "").partition(":")
+    question, _, value = rest.partition(":")
+    pulse_id = _number(pulse)
+    try:
+        if pulse_id is None:
+            raise pulse_flow.PulseRefused("That button no longer matches anything fitbot knows.")
+        due = pulse_flow.answer(services.db, services.check_ins, workspace_of(context), pulse_id=pulse_id,
+                                question=question, value=value, user_id=body["user"]["id"])
+    except pulse_flow.PulseRefused as exc:
+        refusal = str(exc)
+        after_ack(context, lambda: tell_user(respond, refusal))
+        return
+    if due:
+        after_ack(context, lambda: services.dispatcher.send_now(due))

@@ -122,7 +122,7 @@ def submit_plan(ack: Ack, body: dict, view: dict, context: BoltContext) -> None:
     triage_id = _metadata(view).get("triage_id")
     try:
         changed = plan_flow.start_plan(
-            services.db, services.checklist, workspace_of(context), view_id=view["id"],
+            services.db, services.checklist, workspace_of(context), check_ins=services.check_ins, view_id=view["id"],
             created_by=body["user"]["id"], request=request,
             triage_id=triage_id if isinstance(triage_id, int) else None)
     except SQLAlchemyError:

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
-from storage import plans
-from storage.models import Plan, PlanItem, Triage
+from storage import plans, pulses
+from storage.models import Plan, PlanItem, PulseWarning, Triage
 from storage.triages import Workspace
 
 
@@ -22,6 +22,7 @@ class Desk:
     plans: list[tuple[Plan, int, int]]  # active or paused, with (closed items, items)
     plan_count: int
     plan_items: dict[int, list[PlanItem]]  # the open items of the plans shown, by plan id
+    warnings: dict[int, list[PulseWarning]]  # the pulse's early warnings of the plans shown, by plan id
     assigned: list[tuple[PlanItem, Plan]]  # nudged, still open, oldest nudge first
     assigned_count: int
 
@@ -62,4 +63,5 @@ def desk(session: Session, workspace: Workspace, user_id: str, *, limit: int) ->
         joined.where(waiting).order_by(PlanItem.nudged_at, PlanItem.id).limit(limit)).all()]
     assigned_count = session.scalar(select(func.count(PlanItem.id)).join(Plan, PlanItem.plan_id == Plan.id)
                                     .where(waiting)) or 0
-    return Desk(open_triages, open_count, shown, plan_count, items, assigned, assigned_count)
+    warnings = pulses.warnings_of(session, workspace, list(items))
+    return Desk(open_triages, open_count, shown, plan_count, items, warnings, assigned, assigned_count)

@@ -12,9 +12,9 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from storage import plans
+from storage import plans, pulses
 from storage.company_names import company_key
-from storage.models import Diagnosis, Plan, Triage, TriageRevision
+from storage.models import Diagnosis, Plan, Pulse, PulseWarning, Triage, TriageRevision
 from storage.triages import Workspace
 from storage.upsert import among
 
@@ -26,6 +26,8 @@ class CompanyHistory:
     revisions: dict[int, list[TriageRevision]]  # by triage id, newest first
     diagnoses: list[Diagnosis]  # newest first
     plans: list[tuple[Plan, int, int]]  # with (closed items, items), newest first
+    check_ins: list[Pulse]  # the answered 30/60/90 pulses of those plans
+    warnings: list[PulseWarning]  # the early warnings they raised
 
 
 @dataclass(frozen=True)
@@ -52,8 +54,11 @@ def company_history(session: Session, workspace: Workspace, company: str) -> Com
                                         .order_by(TriageRevision.number.desc())):
             revisions[revision.triage_id].append(revision)
     named = found[0] if found else diagnoses[0]  # a triage names the company with care; a diagnosis in passing
-    return CompanyHistory(named.company, found, revisions, diagnoses,
-                          plans.plans_of_triages(session, workspace, ids) if ids else [])
+    started = plans.plans_of_triages(session, workspace, ids) if ids else []
+    plan_ids = [plan.id for plan, _, _ in started]
+    warned = [w for ws in pulses.warnings_of(session, workspace, plan_ids).values() for w in ws]
+    return CompanyHistory(named.company, found, revisions, diagnoses, started,
+                          pulses.answered_of(session, workspace, plan_ids), warned)
 
 
 def recent_companies(session: Session, workspace: Workspace, *, limit: int, containing: str = "") -> list[Company]:

@@ -50,7 +50,8 @@ class Triage(Base):
 
     __tablename__ = "triages"
     __table_args__ = (UniqueConstraint("team_id", "view_id", name="uq_triages_team_view"),
-                      Index("ix_triages_company", "team_id", "company_key"))
+                      Index("ix_triages_company", "team_id", "company_key"),
+                      Index("ix_triages_requester", "team_id", "user_id"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     team_id: Mapped[str] = mapped_column(String(32), index=True)
@@ -147,7 +148,8 @@ class Plan(Base):
 
     __tablename__ = "plans"
     __table_args__ = (UniqueConstraint("team_id", "view_id", name="uq_plans_team_view"),
-                      Index("ix_plans_triage", "triage_id"))
+                      Index("ix_plans_triage", "triage_id"),
+                      Index("ix_plans_creator", "team_id", "created_by"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     team_id: Mapped[str] = mapped_column(String(32), index=True)
@@ -235,3 +237,40 @@ class HomeViewer(Base):
     team_id: Mapped[str] = mapped_column(String(32))
     user_id: Mapped[str] = mapped_column(String(32))
     opened_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Pulse(Base):
+    """One 30/60/90 check-in of a plan for one person (the manager or the engineer) and their answers."""
+
+    __tablename__ = "pulses"
+    __table_args__ = (UniqueConstraint("plan_id", "checkpoint", "role", name="uq_pulses_plan_checkpoint_role"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id"))
+    checkpoint: Mapped[int] = mapped_column(Integer)  # days after the first day
+    role: Mapped[str] = mapped_column(String(16))  # manager | engineer
+    user_id: Mapped[str] = mapped_column(String(32))
+    version: Mapped[str] = mapped_column(String(32))  # of bot/onboarding/pulse.yml
+    answers: Mapped[dict[str, Any]]  # question id -> answer value
+    # The DM that asked, once sent: clicks edit it, reminders go in its thread.
+    dm_channel_id: Mapped[str | None] = mapped_column(String(32))
+    dm_ts: Mapped[str | None] = mapped_column(String(32))
+    asked_at: Mapped[datetime | None]
+    answered_at: Mapped[datetime | None]  # when every question had an answer
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PulseWarning(Base):
+    """An early warning raised to the engagement lead: a checkpoint's answers showed contractor-style treatment."""
+
+    __tablename__ = "pulse_warnings"
+    __table_args__ = (UniqueConstraint("plan_id", "checkpoint", name="uq_pulse_warnings_plan_checkpoint"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id"))
+    checkpoint: Mapped[int] = mapped_column(Integer)
+    # The signs seen, as raised: [{"id", "title", "roles"}] (titles kept: the pulse file may change later).
+    signals: Mapped[list[Any]]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -13,7 +13,8 @@ from storage.db import Database
 from storage.migrate import upgrade
 from tests.databases import private_database
 
-TABLES = ("outbox", "plan_items", "plans", "diagnoses", "triage_revisions", "triages", "home_viewers")
+TABLES = ("outbox", "pulse_warnings", "pulses", "plan_items", "plans", "diagnoses", "triage_revisions", "triages",
+          "home_viewers")
 
 
 @pytest.fixture(scope="session")

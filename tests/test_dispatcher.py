@@ -12,10 +12,11 @@ from sqlalchemy import event, select
 from bot import dispatcher as dispatcher_module
 from bot.dispatcher import Dispatcher, backoff
 from bot.message_kinds import UPDATE, SlackCall, StoredMessage
-from bot.onboarding import checklist
+from bot.onboarding import checklist, pulse
 from bot.pacing import ChannelPacer
 from bot.plan_messages import PLAN_KINDS
 from bot.plans import PlanRequest, start_plan
+from bot.pulse_messages import pulse_kinds
 from bot.slack_client import UnsentRequestRetryHandler
 from storage import outbox
 from storage.models import OutboxMessage, utcnow
@@ -357,7 +358,8 @@ def test_when_one_channel_fails_the_rows_other_channels_sent_are_still_recorded(
 def test_plan_messages_of_a_batch_are_read_together_not_row_by_row(db, slack, monkeypatch):
     monkeypatch.setattr(dispatcher_module, "BATCH", 20)  # several batches
     for n in range(5):
-        start_plan(db, checklist.load(), Workspace("T0001"), view_id=f"V{n}", created_by="U0LEAD", triage_id=None,
+        start_plan(db, checklist.load(), Workspace("T0001"), check_ins=pulse.load(), view_id=f"V{n}",
+                   created_by="U0LEAD", triage_id=None,
                    request=PlanRequest(engineer_user_id=f"UE{n}", engineer_name=None, manager_user_id="U0MGR",
                                        buddy_user_id=None, channel_id=f"C{n}", start_date=utcnow().date()
                                        - timedelta(days=100), timezone="America/Chicago", nudge_time="09:00"))
@@ -368,7 +370,7 @@ def test_plan_messages_of_a_batch_are_read_together_not_row_by_row(db, slack, mo
 
     event.listen(db.engine, "before_cursor_execute", record)
     try:
-        result = Dispatcher(db, _client(slack), kinds=PLAN_KINDS).run_pass()
+        result = Dispatcher(db, _client(slack), kinds={**PLAN_KINDS, **pulse_kinds(pulse.load())}).run_pass()
     finally:
         event.remove(db.engine, "before_cursor_execute", record)
     nudges = [m for m in slack.messages() if any(b.get("block_id", "").startswith("item:") for b in m["blocks"])]

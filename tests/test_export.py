@@ -12,7 +12,7 @@ from pathlib import Path
 
 from sqlalchemy import update
 
-from bot.onboarding import checklist
+from bot.onboarding import checklist, pulse
 from bot.plans import PlanRequest, start_plan
 from bot.record_triage import record_triage
 from bot.triage import questionnaire
@@ -73,8 +73,8 @@ def test_plans_export_with_their_progress_and_company(db, database_url):
                           nudge_time="09:30")
     with db.unit_of_work() as s:
         triage_id = s.query(Triage.id).scalar()
-    start_plan(db, checklist.load(), Workspace("T1"), view_id="VP", created_by="U1", request=request,
-               triage_id=triage_id)
+    start_plan(db, checklist.load(), Workspace("T1"), check_ins=pulse.load(), view_id="VP", created_by="U1",
+               request=request, triage_id=triage_id)
     (row,) = csv.DictReader(io.StringIO(export(database_url, "plans").stdout))
     assert (row["company"], row["status"], row["start_date"]) == (ANSWERS["company"], "active", "2026-12-14")
     assert int(row["items"]) == int(row["items_open"]) > 0 and row["items_done"] == "0"

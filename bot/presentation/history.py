@@ -13,9 +13,11 @@ from typing import Any
 
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, ContextBlock, MarkdownTextObject, SectionBlock
 
+from bot.onboarding.pulse import Pulse as PulseDefinition
 from bot.presentation.ids import HISTORY_ACTION_ID
 from bot.presentation.mrkdwn import escape, truncate
 from bot.presentation.plans import engineer_ref, progress_bar
+from bot.presentation.pulse import warning_line
 from bot.triage.engagements import ENGAGEMENTS
 from storage.history import Company, CompanyHistory
 
@@ -36,7 +38,7 @@ def model_name(model: str) -> str:
     return ENGAGEMENTS[model].name if model in ENGAGEMENTS else model
 
 
-def history_lines(history: CompanyHistory) -> list[str]:
+def history_lines(history: CompanyHistory, check_ins: PulseDefinition) -> list[str]:
     """Every event of the company's story, newest first."""
     events: list[tuple[datetime, int, str]] = []
     for triage in history.triages:
@@ -58,12 +60,25 @@ def history_lines(history: CompanyHistory) -> list[str]:
         events.append((plan.created_at, 2, f"Onboarding plan for {engineer_ref(plan)} in <#{plan.channel_id}>, "
                                            f"{PLAN_STATUS.get(plan.status, plan.status)}: "
                                            f"`{progress_bar(closed, total)}`"))
+    engineers = {plan.id: engineer_ref(plan) for plan, _, _ in history.plans}
+    for p in history.check_ins:
+        answers = []
+        for q in check_ins.questions.get(p.role, ()):
+            chosen = q.option(p.answers.get(q.id, ""))
+            if chosen:
+                answers.append(f"{escape(q.id.replace('_', ' '))}: {escape(chosen.label)}")
+        events.append((p.answered_at or p.created_at, 3,
+                       f"Day-{p.checkpoint} check-in on {engineers.get(p.plan_id, 'the engineer')}, answered by "
+                       f"<@{p.user_id}> ({p.role}): {'; '.join(answers)}"))
+    for w in history.warnings:
+        events.append((w.created_at, 4, f"{warning_line(w.checkpoint, [s['title'] for s in w.signals])} "
+                                        f"({engineers.get(w.plan_id, 'the engineer')})"))
     events.sort(key=lambda e: (e[0], e[1]), reverse=True)
     return [truncate(f"{slack_date(at)} · {text}", LINE_LIMIT) for at, _, text in events]
 
 
-def history_message(history: CompanyHistory, key: str, page: int = 0) -> dict[str, Any]:
-    lines = history_lines(history)
+def history_message(history: CompanyHistory, key: str, check_ins: PulseDefinition, page: int = 0) -> dict[str, Any]:
+    lines = history_lines(history, check_ins)
     pages = max(1, -(-len(lines) // PAGE_LINES))
     page = min(max(page, 0), pages - 1)
     revisions = sum(len(r) for r in history.revisions.values()) - len(history.triages)

@@ -29,9 +29,10 @@ from bot.presentation.ids import (
 )
 from bot.presentation.mrkdwn import escape, truncate
 from bot.presentation.plans import engineer_ref, item_buttons, item_text, plan_row
+from bot.presentation.pulse import warning_line
 from storage.desk import Desk
 
-LISTED = 10  # per list: 3 + 2×10 + 11 + 11 blocks and the headings stay well under the tab's 100
+LISTED = 10  # per list: 3 + 2×10 + 21 + 11 blocks and the headings stay well under the tab's 100
 SECTION_LIMIT = 3000
 
 
@@ -71,7 +72,10 @@ def _plans(desk: Desk, overdue: dict[int, int]) -> list[Block]:
     blocks: list[Block] = [_section(f"*Your onboarding plans* ({desk.plan_count})")]
     if not desk.plans:
         return [*blocks, _context("None running. *Start onboarding plan* above, or the button on a recommendation.")]
-    blocks += [plan_row(plan, done, total, overdue.get(plan.id, 0)) for plan, done, total in desk.plans]
+    for plan, done, total in desk.plans:
+        blocks.append(plan_row(plan, done, total, overdue.get(plan.id, 0)))
+        if warned := desk.warnings.get(plan.id):  # the latest check-in's warning
+            blocks.append(_context(warning_line(warned[0].checkpoint, [s["title"] for s in warned[0].signals])))
     return blocks + _more(desk.plan_count, len(desk.plans), "in `/fit plans`")
 
 

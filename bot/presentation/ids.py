@@ -18,3 +18,4 @@ HOME_TRIAGE_ACTION_ID = "home_triage"
 HOME_PLAN_ACTION_ID = "home_plan"
 HOME_TRIAGE_MENU_ACTION_ID = "home_triage_menu"
 POST_CHANNEL_BLOCK_ID = "post_channel"
+PULSE_ACTION_ID = "pulse_answer"  # each answer button is PULSE_ACTION_ID:<n> (action ids are unique in a block)

@@ -8,7 +8,7 @@ from urllib.parse import parse_qs
 
 from slack_bolt import BoltContext
 
-from bot.onboarding import checklist
+from bot.onboarding import checklist, pulse
 from bot.presentation.triage import QuestionnaireModal
 from bot.services import Services
 from bot.triage import diagnosis, questionnaire
@@ -43,7 +43,7 @@ def test_submission_with_the_database_down_keeps_the_modal_open_with_a_clear_err
     services = Services(db=Database(UNREACHABLE), questionnaire=questions,
                         dispatcher=type("D", (), {"send_now": dispatcher_calls})(),
                         triage_modal=QuestionnaireModal(questions), checklist=checklist.load(),
-                        diagnosis=diagnosis.load(), after_ack=ThreadPoolExecutor(1))
+                        check_ins=pulse.load(), diagnosis=diagnosis.load(), after_ack=ThreadPoolExecutor(1))
     payload = json.loads(parse_qs(tp.submission(tp.AUGMENTATION))["payload"][0])
     ack = Recorder()
     submit_triage(ack=ack, body=payload, view=payload["view"], context=BoltContext({"services": services}))
