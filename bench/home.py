@@ -70,6 +70,9 @@ def fill(url: str, rows: int) -> None:
                  "company_key": company_key(f"Company {n % 5000}")} for n in batch]).scalars().all()
             conn.execute(TriageRevision.__table__.insert(), [{**revision, "triage_id": i, "view_id": f"V{n}"}
                                                               for i, n in zip(ids, batch, strict=True)])
+    if db.is_postgres:  # the statistics a live database has (autovacuum would gather them soon after a bulk load)
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("ANALYZE")
     db.close()
 
 

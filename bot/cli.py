@@ -6,13 +6,21 @@ import argparse
 import logging
 import sys
 from datetime import UTC, date, datetime, time
-from importlib.metadata import version
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from bot.config import SettingsError, load_settings
 from bot.onboarding.checklist import ChecklistError
 from bot.onboarding.pulse import PulseError
 from bot.triage.questionnaire import QuestionnaireError
+
+
+def _version() -> str:
+    """The installed version; a checkout run without installing it (PYTHONPATH=.) has no metadata."""
+    try:
+        return version("fitbot")
+    except PackageNotFoundError:
+        return "(not installed: run `make install`)"
 
 
 def _reads(*names: str) -> str:
@@ -27,7 +35,7 @@ DISPATCH_SETTINGS = ("SLACK_BOT_TOKEN", "SLACK_API_URL", "DATABASE_URL", "LOG_LE
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="fitbot", description="Engagement triage for Slack.")
-    parser.add_argument("--version", action="version", version=f"fitbot {version('fitbot')}")
+    parser.add_argument("--version", action="version", version=f"fitbot {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     commands.add_parser("serve", help="run the Slack app (HTTP on PORT, or Socket Mode with SLACK_APP_TOKEN)",
                         description="Run migrations, then serve Slack requests and deliver queued messages.",

@@ -9,6 +9,9 @@ here as handlers of their own:
   surely never left (the connection was refused, or the name didn't resolve) is retried. The stock
   ConnectionErrorRetryHandler also retries a reset or closed connection, which may come after Slack
   acted on the request.
+- A 500 or 503 may come after Slack acted on the request too, so the interactive client retries one only
+  for a call that is safe to repeat (REPEATABLE: reads, and calls that set a state rather than add
+  one); a DM or a views.open that failed that way is reported, not sent again.
 - While a user waits (views.open, views.update: the trigger_id dies 3 s after the click), a 429 asking
   for longer than INTERACTIVE_MAX_WAIT is answered at once instead of slept on.
 
@@ -42,6 +45,9 @@ from bot.slack_errors import retry_after_seconds_of
 
 REQUEST_TIMEOUT = 10
 INTERACTIVE_MAX_WAIT = 2.0
+# Web API methods whose second call leaves Slack as the first did.
+REPEATABLE = frozenset({"auth.test", "users.info", "conversations.info", "views.update", "views.publish",
+                        "chat.update"})
 
 
 class UnsentRequestRetryHandler(ConnectionErrorRetryHandler):
@@ -68,9 +74,21 @@ class CappedRateLimitRetryHandler(RateLimitErrorRetryHandler):
         return retry_after_seconds_of(headers) <= self.max_wait
 
 
+class RepeatableServerErrorRetryHandler(ServerErrorRetryHandler):
+    """slack_sdk's 500/503 handler, for REPEATABLE methods only."""
+
+    def _can_retry(self, *, state: RetryState, request: HttpRequest, response: HttpResponse | None = None,
+                   error: Exception | None = None) -> bool:
+        method = request.url.rstrip("/").rsplit("/", 1)[-1]
+        return method in REPEATABLE and super()._can_retry(state=state, request=request, response=response,
+                                                           error=error)
+
+
 def interactive_handlers() -> list[RetryHandler]:
-    """For calls a user waits on: one retry of an unsent request, of a short 429 and of a 500 or 503."""
-    return [UnsentRequestRetryHandler(), CappedRateLimitRetryHandler(INTERACTIVE_MAX_WAIT), ServerErrorRetryHandler()]
+    """For calls a user waits on: one retry of an unsent request, of a short 429, and of a 500 or 503 where
+    repeating the call is safe."""
+    return [UnsentRequestRetryHandler(), CappedRateLimitRetryHandler(INTERACTIVE_MAX_WAIT),
+            RepeatableServerErrorRetryHandler()]
 
 
 def interactive_client(settings: Settings) -> WebClient:

@@ -14,7 +14,7 @@ from bot.presentation.plans import plans_list
 from bot.presentation.triage import help_message
 from bot.services import Services, workspace_of
 from bot.user_text import clean
-from handlers.replies import after_ack, open_modal, open_plan_modal, reply, show_history
+from handlers.replies import after_ack, open_modal, open_plan_modal, reply, show_history, tell_user
 from storage import plans, triages
 
 
@@ -53,12 +53,17 @@ def fit_command(ack: Ack, command: dict, client: WebClient, context: BoltContext
 
 def _open_plan_form(services: Services, context: BoltContext, client: WebClient, trigger_id: str, respond: Respond,
                     channel_id: str, company: str) -> None:
-    """`/fit onboard Acme` starts from Acme's latest triage, as the button on its recommendation would."""
+    """`/fit onboard Acme` starts from Acme's latest triage, as the button on its recommendation would; with
+    no triage of that name the form starts blank, and says why."""
     triage = None
     if company:
         with services.db.unit_of_work() as session:
             triage = triages.latest_for_company(session, workspace_of(context), company)
     open_plan_modal(services, client, trigger_id, respond, channel_id=channel_id, triage=triage)
+    if company and triage is None:
+        tell_user(respond, f"fitbot has no triage of “{escape(company)}”, so the plan isn't linked to one and "
+                           "gets no extra checklist items from its answers. `/fit history` lists the companies "
+                           "triaged lately.")
 
 
 def list_plans(services: Services, context: BoltContext, respond: Respond) -> None:

@@ -62,6 +62,18 @@ def test_interactive_client_retries_once_on_a_short_429_and_on_5xx(fake: FakeSla
     assert [c.status for c in fake.calls("views.update")] == [503, 200]
 
 
+def test_interactive_client_never_repeats_a_post_or_a_views_open_after_a_5xx(fake: FakeSlack) -> None:
+    client = interactive_client(settings_for(fake))
+    fake.script("chat.postMessage", Reply(500))
+    fake.script("views.open", Reply(503))
+    for call in (lambda: client.chat_postMessage(channel="U1", text="x"),
+                 lambda: client.views_open(trigger_id="1.2.x", view={"type": "modal"})):
+        with pytest.raises(SlackApiError):
+            call()
+    assert [c.status for c in fake.calls("chat.postMessage")] == [500]  # it may have been posted
+    assert [c.status for c in fake.calls("views.open")] == [503]
+
+
 def test_interactive_client_answers_at_once_when_slack_asks_for_a_long_wait(fake: FakeSlack) -> None:
     client = interactive_client(settings_for(fake))
     fake.script("views.open", Reply(429, headers={"Retry-After": "30"}))

@@ -75,6 +75,16 @@ def test_onboard_with_a_company_starts_from_its_latest_triage(fitbot, slack, db)
     assert "*Acme Corp*" in call.params["view"]["blocks"][0]["elements"][0]["text"]
 
 
+def test_onboard_with_a_company_never_triaged_says_the_form_starts_blank(fitbot, slack, db):
+    fitbot.post(sr.slash_command("onboard Nowhere <!channel>", channel_id="C0TEAM",
+                                 response_url=slack.response_url_for()))
+    (call,) = slack.wait_for("views.open")
+    assert json.loads(call.params["view"]["private_metadata"]) == {}
+    (told,) = slack.wait_for("response_url")
+    assert told.params["text"].startswith("fitbot has no triage of “Nowhere &lt;!channel&gt;”, so the plan isn't "
+                                          "linked to one")
+
+
 def test_onboard_opens_the_plan_form_in_this_channel(fitbot, slack):
     fitbot.post(sr.slash_command("onboard", channel_id="C0TEAM"))
     (call,) = slack.wait_for("views.open")
