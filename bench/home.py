@@ -28,7 +28,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bot.home import render_home  # noqa: E402
-from bot.onboarding import pulse  # noqa: E402
 from bot.presentation.history import history_message  # noqa: E402
 from bot.record_triage import record_triage  # noqa: E402
 from bot.triage import questionnaire  # noqa: E402
@@ -87,7 +86,7 @@ def median_ms(work) -> float:
 
 
 def measure(url: str) -> dict[str, float]:
-    db, check_ins = Database(url), pulse.load()
+    db = Database(url)
 
     def home() -> None:
         with db.read() as session:
@@ -95,7 +94,7 @@ def measure(url: str) -> dict[str, float]:
 
     def history() -> None:
         with db.read() as session:
-            history_message(company_history(session, WS, COMPANY), company_key(COMPANY), check_ins)
+            history_message(company_history(session, WS, COMPANY), company_key(COMPANY))
 
     found = {"home": median_ms(home), "history": median_ms(history)}
     db.close()

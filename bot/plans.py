@@ -180,7 +180,7 @@ def start_plan(
         plan = plans.get_plan(session, workspace, plan_id)
         assert plan is not None
         pulse_flow.create(session, check_ins, workspace, plan)
-        due = _schedule(session, workspace, plan, items, utcnow(), digests=True)
+        due = _schedule(session, workspace, plan, items, utcnow(), digests=True, check_ins=True)
         run_together(session, home_tabs.refresh(workspace, {created_by, triage.user_id if triage else None}))
     return Changed(due, f"Onboarding plan started with {len(items)} checklist items. "
                         f"Nudges will appear in <#{request.channel_id}> on their days.")
@@ -199,9 +199,9 @@ def overdue(plan: Plan, open_items: list[PlanItem], now: datetime) -> int:
 
 
 def _schedule(session: Session, workspace: Workspace, plan: Plan, items: list[PlanItem], now: datetime,
-              *, digests: bool) -> list[int]:
-    """Queue each open item's next step (nudge, reminder, escalation) and, with `digests`, the weekly
-    digests still ahead; returns the ids of rows already due."""
+              *, digests: bool, check_ins: bool = False) -> list[int]:
+    """Queue each open item's next step (nudge, reminder, escalation), with `digests` the weekly digests
+    still ahead, and with `check_ins` the 30/60/90 pulse's; returns the ids of rows already due."""
     at, zone = nudge_time_of(plan), plan.timezone
     today = schedule.local_day(now, zone)
     queued: list[tuple[int | None, datetime]] = []
@@ -237,8 +237,9 @@ def _schedule(session: Session, workspace: Workspace, plan: Plan, items: list[Pl
         if item.escalated_at is None:
             add(ESCALATION, f"escalation:{item.id}", schedule.escalate_at(base, at, zone), subject,
                 plan.manager_user_id, item_id=item.id)
-    if digests:  # a whole plan (re)scheduled: its check-ins too
+    if check_ins:
         pulse_flow.schedule_pulses(session, plan, at, now, add)
+    if digests:
         last_offset = max((item.offset_days for item in items), default=0)
         for day in schedule.digest_days(plan.start_date, last_offset):
             due = schedule.at_local(day, at, zone)
@@ -295,6 +296,8 @@ def close_item(db: Database, workspace: Workspace, item_id: int, status: str, us
         if all(i.status != plans.OPEN for i in plans.items_of(session, workspace, plan.id)):
             plans.set_status(session, plan, plans.COMPLETED)
             outbox.cancel_pending(session, workspace, subject_prefix=plan_subject(plan.id), reason="plan complete")
+            # The checklist is done, but how the engineer is treated is still worth asking at day 60 and 90.
+            ids += _schedule(session, workspace, plan, [], utcnow(), digests=False, check_ins=True)
             ids.append(outbox.enqueue(session, workspace, dedupe_key=f"plan:{plan.id}:complete", kind=COMPLETE,
                                       channel_id=plan.channel_id, payload={"plan_id": plan.id},
                                       subject=plan_subject(plan.id), fallback_user_id=plan.created_by))
@@ -367,7 +370,8 @@ def change_plan(db: Database, workspace: Workspace, plan_id: int, user_id: str, 
         else:
             raise PlanError(f"Unknown change {action!r}.")
         outbox.cancel_pending(session, workspace, subject_prefix=subject, reason=f"rescheduled ({action})")
-        due = _schedule(session, workspace, plan, plans.items_of(session, workspace, plan.id), now, digests=True)
+        due = _schedule(session, workspace, plan, plans.items_of(session, workspace, plan.id), now, digests=True,
+                        check_ins=True)
         word = "resumed" if action == "resume" else f"moved to {plan.start_date:%a %d %b %Y}"
         return Changed(due, f"Plan {word}; pending nudges rescheduled.")
 
@@ -418,3 +422,4 @@ def _pause(session: Session, workspace: Workspace, plan: Plan, reason: str, *, c
     """Paused, with what it would still send cancelled (not failed), so that resuming queues it again."""
     plans.set_status(session, plan, plans.PAUSED, reason)
     outbox.cancel_pending(session, workspace, subject_prefix=plan_subject(plan.id), reason=cancelled)
+    run_together(session, _homes(workspace, plan))  # paused by fitbot too: its items no longer wait on anyone

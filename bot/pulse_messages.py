@@ -48,10 +48,14 @@ class _PulseKind:
         return []
 
 
+# A completed checklist doesn't end the check-ins; a paused or cancelled plan does.
+ASKING = (plans.ACTIVE, plans.COMPLETED)
+
+
 class PulseAsk(_PulseKind):
     def render(self, session: Session, row: Claimed) -> SlackCall | None:
         found = _load(session, row)
-        if found is None or found[1].status != plans.ACTIVE or found[0].answered_at is not None:
+        if found is None or found[1].status not in ASKING or found[0].answered_at is not None:
             return None
         pulse, plan = found
         return SlackCall(POST, {"channel": pulse.user_id, **pulse_message(self.definition, plan, pulse)})
@@ -63,7 +67,7 @@ class PulseAsk(_PulseKind):
 class PulseReminder(_PulseKind):
     def render(self, session: Session, row: Claimed) -> SlackCall | Later | None:
         found = _load(session, row)
-        if found is None or found[1].status != plans.ACTIVE or found[0].answered_at is not None:
+        if found is None or found[1].status not in ASKING or found[0].answered_at is not None:
             return None
         pulse, _ = found
         if pulse.dm_ts is None:

@@ -74,15 +74,19 @@ def answer(db: Database, definition: PulseDefinition, workspace: Workspace, *, p
     """Store one click; returns the outbox rows due now (the DM's edit, perhaps the lead's warning)."""
     now = now or utcnow()
     with db.unit_of_work() as session:
-        pulse = pulses.get(session, workspace, pulse_id, lock=True)
+        found = pulses.get(session, workspace, pulse_id)
+        # The plan row first: the manager and the engineer answering at once are stored one after the other,
+        # so the second sees the first's answers when it counts the signs for the warning.
+        plan = plans.get_plan(session, workspace, found.plan_id, lock=True) if found else None
+        pulse = pulses.get(session, workspace, pulse_id, lock=True) if found else None
         if pulse is None:
             raise PulseRefused("This check-in no longer exists.")
+        session.refresh(pulse)
         if pulse.user_id != user_id:
             raise PulseRefused(f"This check-in is for <@{pulse.user_id}>.")
         q = definition.question(pulse.role, question)
         if q is None or q.option(value) is None:
             raise PulseRefused("That answer no longer matches this check-in.")
-        plan = plans.get_plan(session, workspace, pulse.plan_id)
         if plan is None or plan.status == plans.CANCELLED:
             raise PulseRefused("This onboarding plan was cancelled; its check-ins are closed.")
         if pulse.answers.get(question) == value:

@@ -50,17 +50,20 @@ def record_triage(
                               subject=triage_subject(triage_id))
 
 
-EDIT_RULE = ("Only whoever ran this triage, a workspace admin, or someone who sees its message in the channel "
-             "it was posted to can edit it.")
+EDIT_RULE = ("Only whoever ran this triage, a workspace admin, or someone of this workspace who sees its message "
+             "in the channel it was posted to can edit it.")
 
 
-def may_edit(triage: Triage, user_id: str, *, clicked_in: str | None, is_admin: Callable[[], bool]) -> bool:
-    """The requester; anyone who sees the message where it was posted (they clicked its button there: a
-    member of that channel, or of the workspace for a public one); a workspace admin (asked last: it costs
-    a Slack call)."""
+def may_edit(triage: Triage, user_id: str, *, clicked_in: str | None, user_team: str | None,
+             is_admin: Callable[[], bool]) -> bool:
+    """The requester; anyone of the firm's own workspace who sees the message where it was posted (they
+    clicked its button there: a member of that channel, or of the workspace for a public one), not a guest
+    from another organization in a Slack Connect channel; a workspace admin (asked last: it costs a Slack
+    call)."""
     if user_id == triage.user_id:
         return True
-    if clicked_in is not None and clicked_in in (triage.channel_id, triage.message_channel_id):
+    ours = user_team in (None, triage.team_id)
+    if ours and clicked_in is not None and clicked_in in (triage.channel_id, triage.message_channel_id):
         return True
     return is_admin()
 

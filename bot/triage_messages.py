@@ -91,6 +91,9 @@ class TriageNote:
             return found
         triage, ts = found
         if ts is None:
+            if outbox.is_waiting(session, Workspace(row.team_id), kind=TRIAGE_UPDATE, subject=row.subject or ""):
+                # The first post failed for good and the update is posting the message anew: reply to that.
+                return Later(utcnow() + WAIT_FOR_POST, "waiting: the message is being posted again")
             return SlackCall(POST, {"channel": triage.channel_id, **row.payload["message"]})
         return SlackCall(POST, {"channel": triage.message_channel_id, "thread_ts": ts, **row.payload["message"]})
 

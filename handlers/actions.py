@@ -1,5 +1,6 @@
-"""Buttons and menus: edit a triage or start a plan from its recommendation, Done / Snooze / Not applicable
-on a nudge, the per-plan menu of `/fit plans`, and the App Home's "Diagnose an engagement"."""
+"""Buttons and menus: edit a triage or start a plan from its recommendation; Done / Snooze / Not applicable
+on a nudge (or on the App Home); the per-plan menu of `/fit plans`; the App Home's buttons and triage menu;
+pages of a company's history; and the answers of a 30/60/90 check-in."""
 
 from __future__ import annotations
 
@@ -60,7 +61,7 @@ def register(app: App) -> None:
     app.action(ITEM_SNOOZE_ACTION_ID)(item_snooze)
     app.action(PLAN_MANAGE_ACTION_ID)(manage_plan)
     app.action(HOME_DIAGNOSE_ACTION_ID)(diagnose_from_home)
-    app.action(HISTORY_ACTION_ID)(history_page)
+    app.action(re.compile(rf"^{HISTORY_ACTION_ID}:\w+$"))(history_page)
     app.action(re.compile(rf"^{PULSE_ACTION_ID}:\d+$"))(answer_pulse)
 
 
@@ -86,7 +87,7 @@ def _open_edit_form(context: BoltContext, client: WebClient, body: dict, tell: R
     if triage is None:
         tell_user(tell, "That triage no longer exists.")
         return
-    if not may_edit(triage, user_id, clicked_in=clicked_in,
+    if not may_edit(triage, user_id, clicked_in=clicked_in, user_team=body["user"].get("team_id"),
                     is_admin=lambda: is_workspace_admin(client, user_id, workspace)):
         tell_user(tell, EDIT_RULE)
         return
@@ -278,7 +279,8 @@ def history_page(ack: Ack, body: dict, action: dict, client: WebClient, context:
     services: Services = context["services"]
     asked = read_button(action.get("value"))
     if asked is None:
-        tell_user(respond, "That button no longer matches anything fitbot knows.")
+        tell = _answer(body, respond, client)
+        after_ack(context, lambda: tell_user(tell, "That button no longer matches anything fitbot knows."))
         return
     view = body.get("view") or {}
     if view.get("type") == "modal":

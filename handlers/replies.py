@@ -92,7 +92,7 @@ def history_modal(services: Services, context: BoltContext, key: str, page: int)
     """A company's history as a modal (from the App Home, which has nowhere to post an ephemeral message)."""
     with services.db.read() as session:
         found = history.company_history(session, workspace_of(context), key)
-        message = history_message(found, key, services.check_ins, page) if found else no_history_message(key, [])
+        message = history_message(found, key, page) if found else no_history_message(key, [])
     return {"type": "modal", "title": {"type": "plain_text", "text": "Company history"},
             "close": {"type": "plain_text", "text": "Close"}, "blocks": message["blocks"]}
 
@@ -109,5 +109,5 @@ def show_history(services: Services, context: BoltContext, respond: Respond, com
             message = no_history_message(company, history.recent_companies(session, workspace, limit=5,
                                                                            containing=company))
         else:
-            message = history_message(found, company_key(company), services.check_ins, page)
+            message = history_message(found, company_key(company), page)
     reply(respond, replace=replace, **message)

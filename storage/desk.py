@@ -28,7 +28,7 @@ class Desk:
 
 
 def _owned_by(user_id: str):
-    """Items whose owner is `user_id`, by the rule bot.presentation.plans.owner_ref mentions them with: a buddy
+    """Items whose owner is `user_id`, by bot.presentation.plans.owner_user_id's rule: a buddy
     item falls to the manager when there is no buddy, an engineer's to the manager until the engineer is in Slack."""
     return or_(
         and_(PlanItem.owner_role == "manager", Plan.manager_user_id == user_id),

@@ -90,13 +90,6 @@ def record_message(triage_id: int, channel: str, ts: str | None) -> Write:
     return Write(_RECORD_MESSAGE, {"triage": triage_id, "channel": channel, "ts": ts})
 
 
-def recent(session: Session, workspace: Workspace, limit: int = 10) -> list[Triage]:
-    return list(session.scalars(
-        select(Triage).where(Triage.team_id == workspace.team_id)
-        .order_by(Triage.created_at.desc(), Triage.id.desc()).limit(limit)
-    ))
-
-
 def get(session: Session, workspace: Workspace, triage_id: int) -> Triage | None:
     return session.scalars(
         select(Triage).where(Triage.id == triage_id, Triage.team_id == workspace.team_id)

@@ -30,6 +30,18 @@ def test_refresh_rows_exist_for_viewers_only_and_once_while_waiting(db):
     assert _rows(db) == [("U1", "pending")]
 
 
+def test_a_change_while_the_refresh_is_being_sent_arms_a_second_row(db):
+    with db.unit_of_work() as s:
+        home_tabs.record_viewer(s, WS, "U1")
+        run_together(s, home_tabs.refresh(WS, {"U1"}))
+    with db.unit_of_work() as s:  # claimed: rendered, perhaps before the change below
+        outbox.claim(s, owner="d", lease=timedelta(minutes=1), limit=10, due_by=outbox.utcnow() + timedelta(seconds=5))
+    for _ in range(2):
+        with db.unit_of_work() as s:
+            run_together(s, home_tabs.refresh(WS, {"U1"}))
+    assert _rows(db) == [("U1", "sending"), ("U1", "pending")]
+
+
 def test_a_sent_refresh_is_armed_again_by_the_next_change(db):
     with db.unit_of_work() as s:
         home_tabs.record_viewer(s, WS, "U1")

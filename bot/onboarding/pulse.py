@@ -5,6 +5,7 @@ Pure: answers in, the signs of contractor-style treatment they show and whether 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +16,7 @@ from bot.triage.questionnaire import read_yaml
 DEFAULT_PATH = Path(__file__).with_name("pulse.yml")
 ROLES = ("manager", "engineer")
 BUTTON_TEXT_LIMIT = 75
+ID = re.compile(r"\w{1,40}")
 SECTION_LIMIT = 3000
 
 
@@ -101,7 +103,11 @@ def parse(raw: Any, source: str = "pulse") -> Pulse:
         problems.append("checkpoints: increasing whole numbers of days after the first day are required")
         checkpoints = []
     signals: dict[str, Signal] = {}
-    for sid, item in (raw.get("signals") or {}).items():
+    raw_signals = raw.get("signals")
+    if not isinstance(raw_signals, dict) or not raw_signals:
+        problems.append("signals: a mapping of the signs to look for is required")
+        raw_signals = {}
+    for sid, item in raw_signals.items():
         if not isinstance(item, dict) or not all(isinstance(item.get(k), str) and item[k] for k in ("title", "fix")):
             problems.append(f"signals.{sid}: a title and a fix are required")
             continue
@@ -111,7 +117,10 @@ def parse(raw: Any, source: str = "pulse") -> Pulse:
         problems.append(f"warn_at: a whole number between 1 and the number of signals ({len(signals)}) is required")
         warn_at = 1
     questions: dict[str, tuple[Question, ...]] = {}
-    raw_questions = raw.get("questions") or {}
+    raw_questions = raw.get("questions")
+    if not isinstance(raw_questions, dict):
+        problems.append(f"questions: a mapping from {' and '.join(ROLES)} to their questions is required")
+        raw_questions = {}
     for role in ROLES:
         items = raw_questions.get(role)
         if not isinstance(items, list) or not items:
@@ -119,6 +128,9 @@ def parse(raw: Any, source: str = "pulse") -> Pulse:
             continue
         questions[role] = tuple(q for i, item in enumerate(items)
                                 if (q := _question(f"questions.{role}[{i}]", item, signals, problems)))
+        ids = [q.id for q in questions[role]]
+        if len(set(ids)) != len(ids):
+            problems.append(f"questions.{role}: question ids must be unique")
     if set(raw_questions) - set(ROLES):
         problems.append(f"questions: only {', '.join(ROLES)} are asked")
     if problems:
@@ -130,6 +142,8 @@ def _question(where: str, item: Any, signals: Mapping[str, Signal], problems: li
     if not isinstance(item, dict) or not isinstance(item.get("id"), str) or not isinstance(item.get("text"), str):
         problems.append(f"{where}: an id and a text are required")
         return None
+    if not ID.fullmatch(item["id"]):
+        problems.append(f"{where}.id: letters, digits and _ only (it travels in a button's value)")
     if len(item["text"]) > SECTION_LIMIT // 2:
         problems.append(f"{where}.text: at most {SECTION_LIMIT // 2} characters")
     options = []
@@ -138,11 +152,15 @@ def _question(where: str, item: Any, signals: Mapping[str, Signal], problems: li
         if not isinstance(o, dict) or not isinstance(o.get("value"), str) or not isinstance(o.get("label"), str):
             problems.append(f"{at}: a value and a label are required")
             continue
+        if not ID.fullmatch(o["value"]):
+            problems.append(f"{at}.value: letters, digits and _ only (it travels in a button's value)")
         if len(o["label"]) > BUTTON_TEXT_LIMIT:
             problems.append(f"{at}.label: {len(o['label'])} characters, a Slack button allows {BUTTON_TEXT_LIMIT}")
         if o.get("signal") is not None and o["signal"] not in signals:
             problems.append(f"{at}.signal: unknown signal {o['signal']!r} (known: {', '.join(signals)})")
         options.append(Answer(o["value"], o["label"], o.get("signal")))
+    if len({o.value for o in options}) != len(options):
+        problems.append(f"{where}.options: values must be unique")
     if not 2 <= len(options) <= 5:
         problems.append(f"{where}.options: between 2 and 5 answers are required (one button each)")
     return Question(item["id"], item["text"], tuple(options))

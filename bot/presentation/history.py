@@ -13,7 +13,6 @@ from typing import Any
 
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, ContextBlock, MarkdownTextObject, SectionBlock
 
-from bot.onboarding.pulse import Pulse as PulseDefinition
 from bot.presentation.ids import HISTORY_ACTION_ID
 from bot.presentation.mrkdwn import escape, truncate
 from bot.presentation.plans import engineer_ref, progress_bar
@@ -38,7 +37,7 @@ def model_name(model: str) -> str:
     return ENGAGEMENTS[model].name if model in ENGAGEMENTS else model
 
 
-def history_lines(history: CompanyHistory, check_ins: PulseDefinition) -> list[str]:
+def history_lines(history: CompanyHistory) -> list[str]:
     """Every event of the company's story, newest first."""
     events: list[tuple[datetime, int, str]] = []
     for triage in history.triages:
@@ -61,15 +60,10 @@ def history_lines(history: CompanyHistory, check_ins: PulseDefinition) -> list[s
                                            f"{PLAN_STATUS.get(plan.status, plan.status)}: "
                                            f"`{progress_bar(closed, total)}`"))
     engineers = {plan.id: engineer_ref(plan) for plan, _, _ in history.plans}
-    for p in history.check_ins:
-        answers = []
-        for q in check_ins.questions.get(p.role, ()):
-            chosen = q.option(p.answers.get(q.id, ""))
-            if chosen:
-                answers.append(f"{escape(q.id.replace('_', ' '))}: {escape(chosen.label)}")
+    for p in history.check_ins:  # who answered, not what: the answers go to the engagement lead alone
         events.append((p.answered_at or p.created_at, 3,
-                       f"Day-{p.checkpoint} check-in on {engineers.get(p.plan_id, 'the engineer')}, answered by "
-                       f"<@{p.user_id}> ({p.role}): {'; '.join(answers)}"))
+                       f"Day-{p.checkpoint} check-in on {engineers.get(p.plan_id, 'the engineer')} answered by "
+                       f"<@{p.user_id}> ({p.role})"))
     for w in history.warnings:
         events.append((w.created_at, 4, f"{warning_line(w.checkpoint, [s['title'] for s in w.signals])} "
                                         f"({engineers.get(w.plan_id, 'the engineer')})"))
@@ -77,8 +71,8 @@ def history_lines(history: CompanyHistory, check_ins: PulseDefinition) -> list[s
     return [truncate(f"{slack_date(at)} · {text}", LINE_LIMIT) for at, _, text in events]
 
 
-def history_message(history: CompanyHistory, key: str, check_ins: PulseDefinition, page: int = 0) -> dict[str, Any]:
-    lines = history_lines(history, check_ins)
+def history_message(history: CompanyHistory, key: str, page: int = 0) -> dict[str, Any]:
+    lines = history_lines(history)
     pages = max(1, -(-len(lines) // PAGE_LINES))
     page = min(max(page, 0), pages - 1)
     revisions = sum(len(r) for r in history.revisions.values()) - len(history.triages)
@@ -91,9 +85,9 @@ def history_message(history: CompanyHistory, key: str, check_ins: PulseDefinitio
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"Page {page + 1} of {pages}, newest first")]))
         buttons = []
         if page > 0:
-            buttons.append(_button("Newer", key, page - 1))
+            buttons.append(_button("Newer", key, page - 1, "newer"))
         if page < pages - 1:
-            buttons.append(_button("Older", key, page + 1))
+            buttons.append(_button("Older", key, page + 1, "older"))
         blocks.append(ActionsBlock(block_id="history_pages", elements=buttons))
     return {"text": truncate(f"History of {escape(history.name)}", 3000), "blocks": [b.to_dict() for b in blocks]}
 
@@ -124,8 +118,9 @@ def _company_list(intro: str, companies: Sequence[Company]) -> dict[str, Any]:
     return {"text": intro.replace("*", ""), "blocks": [b.to_dict() for b in blocks]}
 
 
-def _button(text: str, key: str, page: int) -> ButtonElement:
-    return ButtonElement(text=text, action_id=HISTORY_ACTION_ID,
+def _button(text: str, key: str, page: int, which: str = "show") -> ButtonElement:
+    """`which` keeps action ids unique within a block (Newer and Older share one), as Slack requires."""
+    return ButtonElement(text=text, action_id=f"{HISTORY_ACTION_ID}:{which}",
                          value=json.dumps({"company": key, "page": page}, separators=(",", ":")))
 
 

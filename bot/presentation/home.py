@@ -32,7 +32,9 @@ from bot.presentation.plans import engineer_ref, item_buttons, item_text, plan_r
 from bot.presentation.pulse import warning_line
 from storage.desk import Desk
 
-LISTED = 10  # per list: 3 + 2×10 + 21 + 11 blocks and the headings stay well under the tab's 100
+# Per list: waiting 2 + 2×10, plans 2 + 2×10 (a row and its warning), triages 3 + 10, and 6 more: 63 at
+# most, well under the tab's 100.
+LISTED = 10
 SECTION_LIMIT = 3000
 
 

@@ -27,8 +27,9 @@ def _context(text: str) -> dict[str, Any]:
 def pulse_message(definition: PulseDefinition, plan: Plan, pulse: Pulse) -> dict[str, Any]:
     """The check-in DM as it stands: each question with its buttons until answered, then the answer."""
     about = f"{engineer_ref(plan)}'s" if pulse.role == "manager" else "your"
-    blocks = [_section(f"*Day {pulse.checkpoint} check-in* on {about} onboarding. One click per question; "
-                       "the engagement lead sees the answers, to fix what isn't working early.")]
+    blocks = [_section(f"*Day {pulse.checkpoint} check-in* on {about} onboarding. One click per question. "
+                       "Your answers go to the engagement lead who placed the engineer, to fix early what "
+                       "isn't working; others see only that you answered.")]
     for q in definition.questions.get(pulse.role, ()):
         text = q.text.replace("{engineer}", engineer_ref(plan))
         chosen = q.option(pulse.answers.get(q.id, ""))

@@ -81,13 +81,15 @@ def test_a_long_story_pages_with_newer_and_older_buttons(fitbot, slack, db):
     (older,) = next(b for b in first["blocks"] if b["type"] == "actions")["elements"]
     assert older["text"]["text"] == "Older"
     url = slack.response_url_for("actions")
-    fitbot.post(sr.block_actions(action_id="history_show", value=older["value"], block_id="history_pages",
+    assert older["action_id"] == "history_show:older"
+    fitbot.post(sr.block_actions(action_id=older["action_id"], value=older["value"], block_id="history_pages",
                                  channel_id="C1", message_ts="1.2", response_url=url))
     (second,) = slack.wait_for("response_url")
     assert second.params["replace_original"] is True
     assert "Page 2 of 3, newest first" in json.dumps(second.params["blocks"])
     buttons = next(b for b in second.params["blocks"] if b["type"] == "actions")["elements"]
     assert [b["text"]["text"] for b in buttons] == ["Newer", "Older"]
+    assert len({b["action_id"] for b in buttons}) == 2  # Slack refuses a block whose action ids repeat
     shown = [line for page in (first, second.params) for line in _text(page).split("\n")[1:]]
     assert len(shown) == len(set(shown)) == 60  # 30 a page, none twice
 

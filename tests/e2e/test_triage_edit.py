@@ -109,6 +109,18 @@ def test_someone_outside_the_channel_who_did_not_run_it_is_told_the_rule(fitbot,
     slack.assert_no_call("views.open")
 
 
+def test_a_guest_from_another_organization_in_the_channel_may_not_edit(fitbot, slack, db):
+    message = _posted(fitbot, slack)
+    button = _edit_button(message)
+    url = slack.response_url_for("actions")
+    fitbot.post(sr.block_actions(action_id="triage_edit", value=button["value"], block_id="triage_actions",
+                                 channel_id="C0042", message_ts=message.response["ts"], user_id="U0CLIENT",
+                                 user_team_id="T0CLIENT", response_url=url))
+    (told,) = slack.wait_for("response_url")
+    assert told.params["text"].startswith("Only whoever ran this triage")
+    slack.assert_no_call("views.open")
+
+
 def test_a_workspace_admin_may_edit_from_anywhere(fitbot, slack, db):
     message = _posted(fitbot, slack)
     slack.admins.add("U0ADMIN")

@@ -294,8 +294,10 @@ def block_actions(
     response_url: str | None = None,
     selected: tuple[str, str] | None = None,
     element_type: str = "static_select",
+    user_team_id: str | None = None,
 ) -> str:
-    """The form-encoded body (payload=<json>) for a click on a message the bot posted.
+    """The form-encoded body (payload=<json>) for a click on a message the bot posted (`user_team_id`: the
+    clicker's own organization, for a guest in a Slack Connect channel).
 
     A button click by default; with `selected=(value, text)` a choice in a select or overflow menu
     (`element_type`), which Slack reports as `selected_option` instead of `value`.
@@ -316,7 +318,7 @@ def block_actions(
     return _interactive(
         {
             "type": "block_actions",
-            "user": _user(user_id, team_id),
+            "user": _user(user_id, user_team_id or team_id),
             "api_app_id": APP_ID,
             "token": VERIFICATION_TOKEN,
             "container": {

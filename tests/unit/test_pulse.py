@@ -59,3 +59,14 @@ def test_problems_name_the_field():
         "warn_at: a whole number between 1 and the number of signals (4) is required"]
     assert _broken(lambda r: r["questions"]["engineer"][0]["options"][0].update(label="x" * 80)) == [
         "questions.engineer[0].options[0].label: 80 characters, a Slack button allows 75"]
+    assert _broken(lambda r: r["questions"]["engineer"][1].update(id="feedback")) == [
+        "questions.engineer: question ids must be unique"]
+    assert _broken(lambda r: r["questions"]["manager"][0].update(id="feed:back")) == [
+        "questions.manager[0].id: letters, digits and _ only (it travels in a button's value)"]
+
+
+def test_a_file_of_the_wrong_shape_is_named_not_a_traceback():
+    problems = _broken(lambda r: r.update(signals=["no_feedback"]))
+    assert problems[0] == "signals: a mapping of the signs to look for is required"
+    assert "questions: a mapping from manager and engineer to their questions is required" in _broken(
+        lambda r: r.update(questions=["feedback"]))
