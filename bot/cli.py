@@ -10,9 +10,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from bot.config import SettingsError, load_settings
-from bot.onboarding.checklist import ChecklistError
-from bot.onboarding.pulse import PulseError
-from bot.triage.questionnaire import QuestionnaireError
+from bot.data_files import DataFileError
 
 
 def _version() -> str:
@@ -76,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         return _run(args)
-    except (SettingsError, QuestionnaireError, ChecklistError, PulseError, StartupError) as exc:
+    except (SettingsError, DataFileError, StartupError) as exc:
         print(f"fitbot {args.command}: cannot start:\n{_indent(str(exc))}", file=sys.stderr)
         return 2
     except OperationalError as exc:

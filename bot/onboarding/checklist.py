@@ -8,8 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from bot.data_files import DataFileError, read_yaml
 from bot.triage.engagements import PLACEMENT
 from bot.triage.questionnaire import Questionnaire
 
@@ -21,12 +20,8 @@ TEXT_LIMIT = 500
 OFFSET_RANGE = range(-60, 366)
 
 
-class ChecklistError(ValueError):
-    """The checklist file is wrong; `problems` holds one line per problem."""
-
-    def __init__(self, source: str, problems: list[str]) -> None:
-        self.problems = problems
-        super().__init__(f"{source} is invalid:\n" + "\n".join(f"  {p}" for p in problems))
+class ChecklistError(DataFileError):
+    """The checklist file is wrong."""
 
 
 @dataclass(frozen=True)
@@ -62,11 +57,7 @@ class Checklist:
 
 
 def load(path: Path = DEFAULT_PATH) -> Checklist:
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise ChecklistError(str(path), [f"cannot be read: {exc}"]) from exc
-    return parse(raw, source=str(path))
+    return parse(read_yaml(path, ChecklistError), source=str(path))
 
 
 def parse(raw: Any, source: str = "checklist") -> Checklist:

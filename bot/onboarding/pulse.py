@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.triage.questionnaire import read_yaml
+from bot.data_files import DataFileError, read_yaml
 
 DEFAULT_PATH = Path(__file__).with_name("pulse.yml")
 ROLES = ("manager", "engineer")
@@ -20,10 +20,8 @@ ID = re.compile(r"\w{1,40}")
 SECTION_LIMIT = 3000
 
 
-class PulseError(ValueError):
-    def __init__(self, source: str, problems: list[str]) -> None:
-        self.problems = problems
-        super().__init__(f"{source} is invalid:\n" + "\n".join(f"  {p}" for p in problems))
+class PulseError(DataFileError):
+    """The pulse file is wrong."""
 
 
 @dataclass(frozen=True)
@@ -87,7 +85,7 @@ def warrants_warning(pulse: Pulse, seen: list[Seen]) -> bool:
 
 
 def load(path: Path = DEFAULT_PATH) -> Pulse:
-    return parse(read_yaml(path), source=path.name)
+    return parse(read_yaml(path, PulseError), source=str(path))
 
 
 def parse(raw: Any, source: str = "pulse") -> Pulse:

@@ -13,9 +13,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from bot.data_files import read_yaml
 from bot.triage.engagements import ENGAGEMENTS
 from bot.triage.engine import Recommendation, RuledOut, model_needed, recommend
-from bot.triage.questionnaire import Question, Questionnaire, QuestionnaireError, read_yaml
+from bot.triage.questionnaire import Question, Questionnaire, QuestionnaireError
 from bot.user_text import BROKEN, is_broken
 
 DEFAULT_PATH = Path(__file__).with_name("diagnosis.yml")
@@ -160,7 +161,7 @@ def _complete(questionnaire: Questionnaire, answers: Mapping[str, str | None]) -
 
 
 def load(path: Path = DEFAULT_PATH) -> Policy:
-    return parse(read_yaml(path), source=str(path))
+    return parse(read_yaml(path, QuestionnaireError), source=str(path))
 
 
 def parse(raw: Any, source: str = "diagnosis") -> Policy:

@@ -13,8 +13,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
-
+from bot.data_files import DataFileError, read_yaml
 from bot.triage.engagements import ENGAGEMENTS
 from bot.user_text import BROKEN, is_broken
 
@@ -34,12 +33,8 @@ OVERLAP_KEY = "*"
 PLACEHOLDERS = {"hours", "region"}  # filled in an overlap condition's texts
 
 
-class QuestionnaireError(ValueError):
-    """The questionnaire file is wrong; `problems` holds one line per problem."""
-
-    def __init__(self, source: str, problems: list[str]) -> None:
-        self.problems = problems
-        super().__init__(f"{source} is invalid:\n" + "\n".join(f"  {p}" for p in problems))
+class QuestionnaireError(DataFileError):
+    """The questionnaire file (or diagnosis.yml, which builds on it) is wrong."""
 
 
 @dataclass(frozen=True)
@@ -164,15 +159,7 @@ def _missing_message(questionnaire: Questionnaire, q: Question) -> str:
 
 
 def load(path: Path = DEFAULT_PATH) -> Questionnaire:
-    return parse(read_yaml(path), source=str(path))
-
-
-def read_yaml(path: Path) -> Any:
-    """A policy file's contents (this questionnaire, or diagnosis.yml), or the error naming the file."""
-    try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise QuestionnaireError(str(path), [f"cannot be read: {exc}"]) from exc
+    return parse(read_yaml(path, QuestionnaireError), source=str(path))
 
 
 def parse(raw: Any, source: str = "questionnaire") -> Questionnaire:
