@@ -6,8 +6,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from bot.presentation.history import model_name
 from bot.presentation.triage import recommendation_message, revision_note
-from bot.triage.engagements import ENGAGEMENTS
 from bot.triage.engine import Recommendation, client_today, recommend
 from bot.triage.questionnaire import Questionnaire
 from bot.triage.revisions import Change, changes, in_current_terms, merge
@@ -115,8 +115,7 @@ def revise_triage(
         answers = merge(questionnaire, started_from, latest, submitted)
         recommendation = recommend(questionnaire, answers, on=client_today(answers))
         changed = tuple(changes(questionnaire, latest, answers))
-        before = (ENGAGEMENTS[triage.model].name if triage.model in ENGAGEMENTS else triage.model,
-                  triage.confidence)
+        before = (model_name(triage.model), triage.confidence)
         added = triages.add_revision(session, triage, view_id=view_id, user_id=user_id,
                                      values=_decided(questionnaire, answers, recommendation),
                                      changes=[asdict(c) for c in changed])

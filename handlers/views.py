@@ -1,4 +1,5 @@
-"""Modal submissions: the /fit questionnaire, a diagnosis, the onboarding plan form, and moving a plan's first day.
+"""Modal submissions: the /fit questionnaire and its edit (a new revision), a diagnosis, the onboarding plan
+form, and moving a plan's first day.
 
 Each validates (errors inline on the right block, nothing stored), stores in one transaction with its
 outbox rows, answers the modal, then hands the rows due now to the dispatcher.
