@@ -7,14 +7,10 @@ suite a second time with PostgreSQL), the session gets its own schema there, mig
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import text
 
 from storage.db import Database
 from storage.migrate import upgrade
-from tests.databases import private_database
-
-TABLES = ("outbox", "pulse_warnings", "pulses", "plan_items", "plans", "diagnoses", "triage_revisions", "triages",
-          "home_viewers")
+from tests.databases import empty, private_database
 
 
 @pytest.fixture(scope="session")
@@ -34,7 +30,5 @@ def session_db(database_url):
 @pytest.fixture
 def db(session_db):
     """The test database, emptied before the test."""
-    with session_db.engine.begin() as conn:
-        for table in TABLES:
-            conn.execute(text(f"DELETE FROM {table}"))
+    empty(session_db)
     return session_db

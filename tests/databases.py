@@ -18,6 +18,15 @@ from sqlalchemy.exc import OperationalError
 from storage.db import Database
 
 POSTGRES_URL = os.environ.get("FITBOT_TEST_DATABASE_URL", "")
+TABLES = ("outbox", "pulse_warnings", "pulses", "plan_items", "plans", "diagnoses", "triage_revisions", "triages",
+          "home_viewers")
+
+
+def empty(db: Database) -> None:
+    """Delete every row fitbot stores (children first)."""
+    with db.engine.begin() as conn:
+        for table in TABLES:
+            conn.execute(text(f"DELETE FROM {table}"))
 
 
 @contextmanager

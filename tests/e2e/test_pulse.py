@@ -49,7 +49,9 @@ def _click(fitbot, dm, user: str, question: str, value: str, response_url: str |
 
 
 def test_check_ins_answers_and_the_early_warning(fitbot, slack, db):
-    _plan(fitbot, slack, db, days_ago=31)
+    # 34 days: day 30 falls 4 days back, at most 2 days later after a weekend, so the check-in is due
+    # whatever the weekday and the hour (31 days put it on today's 09:30 Chicago after a Sunday).
+    _plan(fitbot, slack, db, days_ago=34)
     dms = _check_ins(slack, 2)
     assert set(dms) == {"U0MGR", "U0ENG"}
     manager = dms["U0MGR"]
