@@ -79,7 +79,8 @@ class Triage(Base):
     message_channel_id: Mapped[str | None] = mapped_column(String(32))
     message_ts: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # When the answers last changed (the latest revision); recording where the message went doesn't count.
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class TriageRevision(Base):

@@ -11,7 +11,8 @@ from bot.record_triage import record_triage, revise_triage
 from bot.triage import questionnaire
 from bot.triage.engine import client_today, recommend
 from storage.models import OutboxMessage, Triage, TriageRevision
-from storage.triages import Workspace
+from storage.triages import Workspace, record_message
+from storage.writes import run_together
 
 Q = questionnaire.load()
 WS = Workspace("T0001")
@@ -67,3 +68,18 @@ def test_the_same_form_twice_is_one_revision(db):
     first = revise_triage(db, Q, WS, triage_id=triage_id, base=1, view_id="VE", user_id="U1", submitted=edit)
     again = revise_triage(db, Q, WS, triage_id=triage_id, base=1, view_id="VE", user_id="U1", submitted=edit)
     assert (first.number, again) == (2, None)
+
+
+def test_recording_where_the_message_went_is_not_a_change_of_the_triage(db):
+    """The Home tab lists open triages by when their answers last changed; the dispatcher recording a
+    message's ts (in whatever order it sends) must not reorder them."""
+    record_triage(db, Q, WS, view_id="V0", channel_id="C1", user_id="U0", answers=BASE,
+                  recommendation=recommend(Q, BASE, on=client_today(BASE)))
+    with db.unit_of_work() as s:
+        triage = s.scalars(select(Triage)).one()
+        triage_id, changed = triage.id, triage.updated_at
+    with db.engine.begin() as conn:  # as the dispatcher records a sent row
+        run_together(conn, [record_message(triage_id, "C1", "1700000000.000100")])
+    with db.unit_of_work() as s:
+        triage = s.scalars(select(Triage)).one()
+        assert (triage.message_ts, triage.updated_at) == ("1700000000.000100", changed)
