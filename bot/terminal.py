@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable, Sequence
+from datetime import date
 from pathlib import Path
 from typing import TextIO
 
@@ -110,9 +111,12 @@ def with_values(q: Question | None, message: str) -> str:
     return f"{message.rstrip('.')}: {', '.join(o.value for o in q.options)}."
 
 
-def render(company: str, r: Recommendation, as_json: bool = False) -> str:
+def render(company: str, r: Recommendation, as_json: bool = False, *, version: str = "", on: date | None = None) -> str:
+    """The recommendation as text or JSON; `version` and `on` (the questionnaire and the day the hours were
+    computed for) are what make the same answers give the same output."""
     if as_json:
-        return json.dumps({"company": company, **recommendation_dict(r)}, indent=2, ensure_ascii=False)
+        stamp = {"questionnaire_version": version, "date": on.isoformat() if on else None}
+        return json.dumps({"company": company, **stamp, **recommendation_dict(r)}, indent=2, ensure_ascii=False)
     lines = [f"{company}: {r.model_name} ({r.confidence} confidence)", r.summary]
     for out in r.ruled_out:
         lines += ["", f"Why not {out.model_name}:"] + [f"  - {f.title}: {f.because}" for f in out.missing]
@@ -146,6 +150,7 @@ def run(questionnaire: Questionnaire, answers_file: Path | None, as_json: bool, 
             raise file.problems(problems)
     else:
         answers = ask(questionnaire, read, out)
-    r = recommend(questionnaire, answers, on=client_today(answers))
-    out.write(render(answers.get("company") or "", r, as_json) + "\n")
+    on = client_today(answers)
+    r = recommend(questionnaire, answers, on=on)
+    out.write(render(answers.get("company") or "", r, as_json, version=questionnaire.version, on=on) + "\n")
     return 0

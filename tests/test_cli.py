@@ -6,11 +6,15 @@ import json
 import signal
 import subprocess
 import sys
+import time
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import inspect
 
+from bot.triage import questionnaire
 from storage.db import Database
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -123,6 +127,9 @@ def test_triage_json_output(tmp_path):
     assert len(out["confidence_notes"]) == 2
     assert [w["model"] for w in out["what_if"]] == ["outsourcing", "discovery_first"]
     assert out["next_steps"][0].startswith("Offer a fractional CTO")
+    # What makes the output reproducible travels with it: the questionnaire and the client's day.
+    assert out["questionnaire_version"] == questionnaire.load().version
+    assert out["date"] == datetime.now(ZoneInfo("America/Chicago")).date().isoformat()
 
 
 @pytest.mark.parametrize(("content", "message"), [
@@ -170,9 +177,15 @@ def test_triage_stops_cleanly_on_ctrl_c(tmp_path):
     process.stdin.flush()
     while "Question 2 of" not in (line := process.stdout.readline()):  # input() flushes what came before it
         assert line, "fitbot triage ended early"
-    process.stdout.read(2)  # the "> " prompt: fitbot is waiting in input()
+    process.stdout.read(2)  # the "> " prompt: fitbot is about to wait in input()
+    # A signal that lands between the prompt and the read only shows once the read returns (CPython checks
+    # for signals on EINTR), so send it once fitbot is really blocked reading its stdin.
+    wchan, deadline = Path(f"/proc/{process.pid}/wchan"), time.monotonic() + 10
+    while wchan.exists() and "pipe_read" not in wchan.read_text() and time.monotonic() < deadline:
+        time.sleep(0.01)
     process.send_signal(signal.SIGINT)
-    _, err = process.communicate(timeout=20)
+    process.wait(timeout=20)  # stdin still open: only the Ctrl-C can end it
+    _, err = process.communicate()
     assert process.returncode == 130
     assert err == "\nfitbot triage: stopped; nothing was saved.\n"
 

@@ -58,16 +58,18 @@ ENGAGEMENTS: dict[str, Engagement] = {
             name="Discovery first",
             summary="Settle what to build with a short discovery before adding headcount.",
             next_steps=(
-                "Offer a time-boxed discovery (two to four weeks) on product scope and architecture.",
-                "Come out of it with a prioritised roadmap and the skills it calls for.",
+                "Offer a time-boxed discovery (two to four weeks) on product scope and architecture, with one "
+                "decision-maker on the client side.",
+                "Come out of it with a prioritised roadmap, the skills it calls for, and any piece settled enough "
+                "to hand to a vendor.",
                 "Run /fit again with that roadmap; augmentation is likely to fit then.",
             ),
         ),
         Engagement(
             key="refer_elsewhere",
             name="Refer to an in-region partner",
-            summary="The client is ready for embedded engineers, but its working day barely meets Latin America's; "
-                    "real-time work needs engineers in or near its own timezone.",
+            summary="The client's working day barely meets Latin America's, or not at all; engineers who join its "
+                    "team need to be in or near its own timezone.",
             next_steps=(
                 "Tell the client plainly why a Latin American placement would struggle: name the shared hours.",
                 "Ask whether the team could work through asynchronous handoffs; if so, run /fit again.",

@@ -7,7 +7,8 @@ like the framework's reasoning (docs/triage.md):
    whatever its points; a weak one argues against it and is shown with its fix.
 2. If the model with most points is ruled out, the client gets what its first missing condition
    names instead (a fractional CTO when nobody can direct engineers, discovery when the work is
-   undecided, …). Otherwise points pick among the models that remain.
+   undecided, …). Otherwise points pick among the models that remain, except between the models
+   augmentation's missing conditions send the client to: there, too, the first missing one decides.
 3. Confidence starts high and drops a step for each doubt: a near tie, an answer against the call,
    a "too early to say" answer, an unanswered optional question, a contradiction.
 4. "What would change the answer" is the smallest set of answer changes (one, else two) that makes
@@ -162,6 +163,12 @@ def _decide(questionnaire: Questionnaire, answers: Mapping[str, str | None],
         open_models = [m for m in ranked if not _missing(findings[m])] or list(ranked)
         model = _best(open_models, scores)
     by_points = not ruled_out
+    if by_points and model in {f.instead for f in _missing(findings[PLACEMENT])}:
+        # Points picked one of the models augmentation's missing conditions send the client to: as when
+        # augmentation leads on points, the first of them in the file's order decides which comes first.
+        first, first_ruled_out = _follow(PLACEMENT, findings)
+        if not _missing(findings[first]):
+            model, ruled_out, by_points = first, first_ruled_out, False
     if model != PLACEMENT and PLACEMENT not in {r.model for r in ruled_out} and _missing(findings[PLACEMENT]):
         # The client asked for engineers: when augmentation can't be had, always say why.
         ruled_out = (RuledOut(PLACEMENT, ENGAGEMENTS[PLACEMENT].name, _missing(findings[PLACEMENT])), *ruled_out)
@@ -206,11 +213,13 @@ def _all_findings(questionnaire: Questionnaire, answers: Mapping[str, str | None
 
 def _findings(questionnaire: Questionnaire, answers: Mapping[str, str | None], model: str,
               hours: Sequence[Overlap]) -> list[Finding]:
-    found = []
+    """The first condition (in the file's order) that flags an answer speaks for it: a zone with no shared hours
+    is one finding, not one per overlap condition."""
+    found: list[Finding] = []
     for condition in questionnaire.conditions:
         if condition.model == model:
             finding = _check(questionnaire, condition, answers, hours)
-            if finding is not None:
+            if finding is not None and all(f.question != finding.question for f in found):
                 found.append(finding)
     return found
 
@@ -264,6 +273,10 @@ def _reasons(questionnaire: Questionnaire, answers: Mapping[str, str | None], de
                if o.reason and o.scores.get(model, 0) > 0 and (q.id, o.value) not in said]
     backing.sort(key=lambda qo: -qo[1].scores.get(model, 0))
     reasons = [o.reason for _, o in backing if o.reason]
+    if not reasons and decision.ruled_out:  # the prerequisites decided: say so rather than nothing
+        first = decision.ruled_out[0]
+        lacks = "; ".join(f.title[0].lower() + f.title[1:] for f in first.missing)
+        reasons.append(f"{first.model_name} lacks {lacks} (see Why not), and that is what this engagement answers.")
     nearshore = [o.hours for o in hours if o.nearshore]
     overlap_found = any(f.question == "timezone" for f in decision.findings[model])
     if model == PLACEMENT and nearshore and not overlap_found and max(nearshore) >= MIN_REALTIME_OVERLAP:
@@ -328,8 +341,9 @@ def _what_if(questionnaire: Questionnaire, answers: Mapping[str, str | None], ho
 
 
 def _next_steps(decision: _Decision) -> tuple[str, ...]:
-    """What comes first (the fixes of the conditions that ruled the better fit out), then the model's own steps."""
-    steps = [f.fix for r in decision.ruled_out for f in r.missing]
+    """What comes first (the fixes of the conditions that ruled the better fit out), then the model's own steps.
+    When points decided, a model ruled out is only explained, not a step: its fixes don't lead to this call."""
+    steps = [] if decision.by_points else [f.fix for r in decision.ruled_out for f in r.missing]
     steps += ENGAGEMENTS[decision.model].next_steps
     return tuple(dict.fromkeys(steps))
 

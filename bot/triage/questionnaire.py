@@ -62,7 +62,8 @@ class Verdict:
 
 @dataclass(frozen=True)
 class OverlapRule:
-    """A condition read from the working hours the client's zone shares with Latin America."""
+    """A condition read from the working hours the client's zone shares with Latin America; it applies only
+    to answers listed in `when` (always, when `when` is empty)."""
 
     when: Mapping[str, tuple[str, ...]]
     weak_below: float | None
@@ -384,11 +385,11 @@ def _parse_answer_condition(where: str, item: dict, questions: Mapping[str, Ques
 def _parse_overlap_condition(where: str, item: dict, questions: Mapping[str, Question],
                              problems: list[str]) -> Condition | None:
     rule = item["overlap"]
-    if not isinstance(rule, dict) or not isinstance(rule.get("when"), dict):
-        problems.append(f"{where}.overlap: expected `when` (question: [options]) and thresholds")
+    if not isinstance(rule, dict) or not isinstance(rule.get("when", {}), dict):
+        problems.append(f"{where}.overlap: expected thresholds, and optionally `when` (question: [options])")
         return None
     when: dict[str, tuple[str, ...]] = {}
-    for qid, values in rule["when"].items():
+    for qid, values in rule.get("when", {}).items():
         question = questions.get(qid)
         values = tuple(values) if isinstance(values, list) else ()
         if question is None or not values or any(question.option(v) is None for v in values):

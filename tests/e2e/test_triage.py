@@ -153,7 +153,7 @@ def test_a_missing_prerequisite_decides_the_posted_call_and_is_stored(fitbot, sl
     changes = next(t for t in sections if t.startswith("*What would change the answer*"))
     assert "• Nearshore staff augmentation if the client settles a roadmap and a sprint process." in changes
     assert next(t for t in sections if t.startswith("*Next steps*")).startswith(
-        "*Next steps*\n1. Run a time-boxed discovery")
+        "*Next steps*\n1. Settle what to build before the search starts")
     with db.unit_of_work() as s:
         triage = s.scalars(select(Triage)).one()
     assert triage.model == "discovery_first"

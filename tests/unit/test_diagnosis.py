@@ -99,3 +99,27 @@ def test_the_file_is_validated_naming_the_field():
     assert "lessons: none for outsourcing / timezone" in info.value.problems
     assert any(p.startswith("models (hiring): not an engagement model") for p in info.value.problems)
     diagnosis.check_against(POLICY, Q)  # the shipped histories are questionnaire answers
+
+
+def test_the_verdict_never_contradicts_the_model_to_use_now():
+    # The timezone hurt an outsourcing project (its setup), but the work now moves and needs live contact.
+    d = run(OUT, "timezone", answers={"collaboration": "realtime", "requirements_change": "evolving",
+                                      "work_definition": "roadmap"})
+    assert (d.wrong, d.use_now) == ("setup", AUG)
+    assert d.verdict == diagnosis.VERDICTS["setup"] + (
+        " As things stand now, though, Nearshore staff augmentation fits better: see Use now.")
+    # Changing requirements sank an outsourcing project, but the work is now a settled, fixed scope.
+    d = run(OUT, "requirements_changed", answers={**NOW_READY, "leadership": "senior_engineer",
+                                                  "need_shape": "mixed", "onboarding": "contractor",
+                                                  "work_definition": "fixed_scope", "requirements_change": "stable",
+                                                  "collaboration": "async"})
+    assert (d.wrong, d.use_now) == ("model", OUT)
+    assert d.verdict.endswith(" As things stand now, though, Project outsourcing can fit: the work has changed since.")
+
+
+def test_a_team_sharing_no_hours_with_latin_america_is_not_told_to_place_engineers_again():
+    # Augmentation hurt by the timezone, the team in Singapore: the setup lesson's augmentation can't be had.
+    d = run(AUG, "timezone", answers={"timezone": "Asia/Singapore"})
+    assert d.use_now == "refer_elsewhere"
+    assert d.ruled_out[0].missing[0].condition == "team_overlap"
+    assert "fits better" in d.verdict

@@ -71,10 +71,15 @@ SCENARIOS = [
     # No leader and only outcomes: one consulting engagement covers both.
     ("no leader, only outcomes", answers(leadership="nobody", need_shape="outcomes"), CONSULT, "high",
      {"direction", "skills_described"}, set(), {"no_direction"}),
-    # Undecided work and an outcomes-only need: the roles follow from the roadmap, so discovery leads;
-    # consulting is close behind on points.
-    ("exploring, only outcomes", answers(work_definition="exploring", need_shape="outcomes"), DISCOVER, "medium",
+    # Undecided work and an outcomes-only need: the roles follow from the roadmap, so discovery leads
+    # (the conditions' order decides, not the points the two consultative models get).
+    ("exploring, only outcomes", answers(work_definition="exploring", need_shape="outcomes"), DISCOVER, "high",
      {"defined_work", "skills_described"}, set(), set()),
+    # The same with a past placement that lacked direction: that history adds points to consulting, but a
+    # client whose leader is in place needs the discovery first, not a fractional CTO.
+    ("exploring, only outcomes, placement lacked direction",
+     answers(work_definition="exploring", need_shape="outcomes", previous_engagement="augmentation_no_direction"),
+     DISCOVER, "high", {"defined_work", "skills_described"}, set(), {"repeat_management_gap"}),
     # Two weak prerequisites stay weak, but confidence drops to low.
     ("contractor onboarding, rough role", answers(onboarding="contractor", need_shape="mixed"), AUG, "low", set(),
      {"new_hire_onboarding", "skills_described"}, {"contractor_onboarding"}),
@@ -118,13 +123,24 @@ SCENARIOS = [
     ("real time, Berlin", answers(timezone="Europe/Berlin"), AUG, "medium", set(), {"realtime_overlap"}, set()),
     # Hawaii: only Mexico reaches four hours.
     ("real time, Hawaii", answers(timezone="Pacific/Honolulu"), AUG, "medium", set(), {"realtime_overlap"}, set()),
-    # Asia-Pacific: no shared workday; stand-ups and pairing can't happen, so not a nearshore placement.
-    ("real time, Singapore", answers(timezone="Asia/Singapore"), REFER, "high", {"realtime_overlap"}, set(),
+    # Singapore: no shared workday at all; stand-ups and pairing can't happen, so not a nearshore placement.
+    ("real time, Singapore", answers(timezone="Asia/Singapore"), REFER, "high", {"team_overlap"}, set(),
      {"thin_overlap"}),
+    # Sydney: an hour with Latin America, far too little for real-time work.
     ("real time, Sydney", answers(timezone="Australia/Sydney"), REFER, "high", {"realtime_overlap"}, set(),
      {"thin_overlap"}),
-    # Asia-Pacific with weekly touchpoints: possible, but the touchpoints need fixed times.
-    ("touchpoints, Singapore", answers(timezone="Asia/Singapore", collaboration="some"), AUG, "medium", set(),
+    # An embedded engineer joins the team's stand-ups and reviews however independent the work, so a team
+    # that shares no hours with Latin America is not a nearshore placement even for a few touchpoints ...
+    ("touchpoints, Singapore", answers(timezone="Asia/Singapore", collaboration="some"), REFER, "high",
+     {"team_overlap"}, set(), set()),
+    # ... nor for an ongoing roadmap handed over asynchronously ...
+    ("async roadmap, Singapore", answers(timezone="Asia/Singapore", collaboration="async"), REFER, "high",
+     {"team_overlap"}, set(), set()),
+    # ... while a settled spec handed over asynchronously is the offshore handoff the process is built for.
+    ("async handoff, Singapore", answers(**VENDOR_SETUP, timezone="Asia/Singapore"), OUT, "high", {"team_overlap"},
+     set(), {"handoff"}),
+    # An hour of overlap is enough for a few fixed touchpoints a week, if their times are agreed up front.
+    ("touchpoints, Sydney", answers(timezone="Australia/Sydney", collaboration="some"), AUG, "medium", set(),
      {"touchpoint_overlap"}, set()),
 
     # --- The wrong-model stories.
@@ -187,9 +203,13 @@ def test_what_decides_the_call_reaches_slack_and_the_terminal(case, given, model
     deciding = [f for o in r.ruled_out for f in o.missing] + list(r.against)
     for f in deciding:
         assert f.because.replace("&", "&amp;") in slack_text
-        assert f.because in text and f.fix in text
+        assert f.because in text
         assert f.because in [g["because"] for g in as_json["against"] + [m for o in as_json["ruled_out"]
                                                                           for m in o["missing"]]]
+    for f in r.against:  # each with what to do about it
+        assert f.fix.replace("&", "&amp;") in slack_text and f.fix in text
+    for step in r.next_steps:  # the fixes of what ruled a better fit out come first among them
+        assert step.replace("&", "&amp;") in slack_text and step in text and step in as_json["next_steps"]
     for reason in r.reasons:
         assert reason.replace("&", "&amp;") in slack_text and reason in text and reason in as_json["reasons"]
     for risk in r.risks:
@@ -205,7 +225,7 @@ def test_a_missing_prerequisite_is_never_outvoted():
     (out,) = r.ruled_out
     assert out.model == AUG
     assert out.missing[0].because.startswith("The client is still deciding what to build")
-    assert r.next_steps[0].startswith("Run a time-boxed discovery")
+    assert r.next_steps[0].startswith("Settle what to build before the search starts")
 
 
 def test_the_prerequisite_settled_first_decides_what_comes_first():
@@ -258,8 +278,11 @@ def test_what_would_change_the_answer():
         "Project outsourcing if the spec is settled and will hold, and the work runs as an asynchronous handoff.")
     # Where the team sits and what happened before are facts, never suggested changes.
     assert not any(c.question in ("timezone", "previous_engagement") for w in fixed.what_if for c in w.changes)
-    far = recommend(Q, answers(timezone="Asia/Singapore"), DAY)
-    assert far.what_if[0].sentence == "Nearshore staff augmentation if a few touchpoints a week are enough."
+    near = recommend(Q, answers(timezone="Australia/Sydney"), DAY)
+    assert [w.sentence for w in near.what_if if w.model == AUG] == [
+        "Nearshore staff augmentation if a few touchpoints a week are enough."]
+    far = recommend(Q, answers(timezone="Asia/Singapore", collaboration="async"), DAY)  # no hours: no change of
+    assert AUG not in {w.model for w in far.what_if}  # how the team works makes it a nearshore placement
 
 
 def test_every_what_if_really_changes_the_call():
@@ -281,3 +304,15 @@ def test_overlap_is_reported_for_every_region():
     hours = {o.region: o.hours for o in r.overlap}
     assert hours["Bogotá"] == 8
     assert hours["India (Bengaluru)"] == 0
+
+
+def test_when_the_prerequisites_decide_why_says_so():
+    r = recommend(Q, answers(need_shape="outcomes"), DAY)
+    assert r.reasons == ("Nearshore staff augmentation lacks a need described as skills, not only outcomes "
+                         "(see Why not), and that is what this engagement answers.",)
+
+
+def test_a_model_ruled_out_only_to_explain_it_adds_no_next_step():
+    r = recommend(Q, answers(**VENDOR_SETUP, timezone="Asia/Singapore"), DAY)
+    assert r.model == OUT and r.ruled_out[0].model == AUG
+    assert r.next_steps == recommend(Q, answers(**VENDOR_SETUP), DAY).next_steps

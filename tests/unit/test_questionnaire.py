@@ -54,7 +54,7 @@ def test_shipped_file_is_valid_and_covers_the_framework():
     (lambda r: condition(r, "direction")["missing"].update(ceo={"because": "b", "fix": "f", "instead": "outsourcing"}),
      "conditions[0] (direction).missing: 'leadership' has no option 'ceo'"),
     (lambda r: condition(r, "realtime_overlap")["weak"].update(fix="Shortlist in {city}."),
-     "conditions[5] (realtime_overlap).weak.fix: the only placeholders are {hours} and {region}"),
+     "conditions[6] (realtime_overlap).weak.fix: the only placeholders are {hours} and {region}"),
     (lambda r: condition(r, "stable_requirements")["missing"]["evolving"].update(instead="outsourcing"),
      "stable_requirements).missing.evolving.instead"),
     (lambda r: r["conditions"].append({
