@@ -5,6 +5,7 @@ Run from the repository root (loopback only; the script starts and stops everyth
     .venv/bin/python bench/ack_latency.py                  # SQLite in a temp file
     .venv/bin/python bench/ack_latency.py --db postgres    # postgresql+psycopg://postgres@127.0.0.1:5432/test
     .venv/bin/python bench/ack_latency.py --rounds 50 --json results.json
+    .venv/bin/python bench/ack_latency.py --settle         # each round waits for the previous one's modals
 
 It starts a minimal fake Slack Web API (answers at once) and three servers, each in its own process:
 `fitbot serve`; a bare `App` whose `/fit` listener only calls `ack()`; and a bare `App` that acks, then opens
@@ -13,7 +14,9 @@ waitress with fitbot's thread count. For N in 1, 8, 32 it fires rounds of N sign
 (N client threads behind a barrier, a fresh connection and a fresh signature per request) and times each
 request until its HTTP response has been read: that is the ack. fitbot and the modal app open the modal
 with views.open *after* acking, so that call is not timed, but its CPU cost in their process is (it
-competes with the other acks).
+competes with the other acks). Rounds follow each other at once, so one round's views.open calls run beside
+the next round's acks; with --settle each round of fitbot and the modal app waits until the previous one's
+modals are open, which leaves only the round's own views.open calls beside its acks.
 Targets: p99 well under Slack's 3 s at N = 32 (we require < 1 s); at N = 32 fitbot's p99 at or below the
 modal app's (both do the same Slack work); fitbot within 1.5x of the ack-only app.
 Exit status 0 when every check passes. The machine should be otherwise idle: the 1-minute load is printed.
@@ -32,6 +35,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -149,11 +153,15 @@ def one_round(url: str, n: int) -> list[tuple[float, float] | None]:
     return spans
 
 
-def measure(target: str, url: str, pid: int, n: int, rounds: int) -> dict:
+def measure(target: str, url: str, pid: int, n: int, rounds: int,
+            settle: Callable[[int], None] | None = None) -> dict:
+    """`settle(answered)`, if given, runs after each round (outside the timings)."""
     latencies, wall, errors, cpu_before = [], 0.0, 0, cpu_seconds(pid)
     for _ in range(rounds):
         spans = one_round(url, n)
         ok = [s for s in spans if s is not None]
+        if settle:
+            settle(len(ok))
         errors += n - len(ok)
         latencies += [(end - start) * 1000 for start, end in ok]
         if ok:  # throughput: requests answered / time from the first send to the last answer, per round
@@ -178,12 +186,27 @@ def wait_for_modals(fake: subprocess.Popen, expected: int, timeout: float = 60) 
         time.sleep(0.05)
 
 
+def settler(fake: subprocess.Popen, opened: int) -> Callable[[int], None]:
+    """For --settle: after a round, wait until the fake has received a views.open per answered /fit."""
+    expected = opened
+
+    def settle(answered: int) -> None:
+        nonlocal expected
+        expected += answered
+        wait_for_modals(fake, expected)
+
+    return settle
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--rounds", type=int, help=f"rounds per N (default: enough for {MIN_REQUESTS} requests)")
     parser.add_argument("--json", type=Path, help="also write the results to this file")
     parser.add_argument("--time-limit", type=float, default=600, help="abort after this many seconds")
+    parser.add_argument("--settle", action="store_true",
+                        help="wait for each round's modals before the next round, so that no views.open of an "
+                             "earlier round runs beside a round's acks")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -221,9 +244,11 @@ def main() -> int:
 
         for n in LEVELS:  # per N, fitbot's block then the bare app's, so slow drift hits both alike
             for name, (url, pid) in targets.items():
-                row = measure(name, url, pid, n, args.rounds or math.ceil(MIN_REQUESTS / n))
+                before = opened
+                settle = settler(fake, opened) if args.settle and name in ("fitbot", "modal") else None
+                row = measure(name, url, pid, n, args.rounds or math.ceil(MIN_REQUESTS / n), settle)
                 if name in ("fitbot", "modal"):  # also keeps one's after-ack work out of the next block
-                    before, opened = opened, wait_for_modals(fake, opened + row["requests"])
+                    opened = wait_for_modals(fake, before + row["requests"])
                     row["modals_opened"] = opened - before
                 results.append(row)
                 print(f"  {name:6} N={n:2}: {row['requests']} requests, p50 {row['p50_ms']:.1f} ms, "
