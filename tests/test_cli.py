@@ -219,6 +219,15 @@ def _serve(env: dict, cwd: Path) -> subprocess.Popen:
                             env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), **env})
 
 
+def _line_with(text: str, proc: subprocess.Popen) -> str:
+    """The first line of fitbot's stderr that contains `text`; a fitbot that ends first fails the test."""
+    read = []
+    while text not in (line := proc.stderr.readline()):
+        assert line, f"fitbot ended before saying {text!r}:\n{''.join(read)}"
+        read.append(line)
+    return line
+
+
 def test_serve_with_a_rejected_token_says_so_without_a_traceback(tmp_path):
     from tests.support.fake_slack import FakeSlack
 
@@ -344,13 +353,10 @@ def test_serve_waits_for_an_unreachable_slack_and_healthz_says_why(tmp_path):
            "SLACK_API_URL": f"http://127.0.0.1:{slack_port}/api/", "DATABASE_URL": f"sqlite:///{tmp_path / 'f.db'}"}
     proc = _serve(env, tmp_path)
     try:
-        line = ""
-        while "listening on" not in line:
-            line = proc.stderr.readline()
+        line = _line_with("listening on", proc)
         url = line.strip().rsplit(" ", 1)[1]
         assert url.startswith("http://127.0.0.1:")  # what is really bound
-        while "can't be reached" not in (line := proc.stderr.readline()):
-            pass
+        line = _line_with("can't be reached", proc)
         assert f"Slack can't be reached at http://127.0.0.1:{slack_port}/api/ (" in line
         with pytest.raises(urllib.error.HTTPError) as info:
             urllib.request.urlopen(f"{url}/healthz", timeout=5)
