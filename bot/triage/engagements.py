@@ -44,7 +44,7 @@ ENGAGEMENTS: dict[str, Engagement] = {
         Engagement(
             key="consulting_first",
             name="Fractional CTO / consulting first",
-            summary="A short consulting engagement (a fractional CTO, or role shaping with the client's leader) "
+            summary="A short consulting engagement (a fractional CTO, or shaping the goals into roles) "
                     "settles what is missing before anyone is hired.",
             next_steps=(
                 "Scope the engagement around what is missing, with a named owner on the client side.",
@@ -71,9 +71,9 @@ ENGAGEMENTS: dict[str, Engagement] = {
             summary="The client's working day barely meets Latin America's, or not at all; engineers who join its "
                     "team need to be in or near its own timezone.",
             next_steps=(
-                "Tell the client plainly why a Latin American placement would struggle: name the shared hours.",
-                "Ask whether the team could work through asynchronous handoffs; if so, run /fit again.",
-                "Otherwise refer the client to a partner that places engineers in its region.",
+                "If part of the work can be specified and handed over, a delivery team built around the time "
+                "difference can take it: run /fit again for that part.",
+                "For engineers who join the team, refer the client to a partner that places engineers in its region.",
             ),
         ),
     )

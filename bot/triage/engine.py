@@ -273,10 +273,10 @@ def _reasons(questionnaire: Questionnaire, answers: Mapping[str, str | None], de
                if o.reason and o.scores.get(model, 0) > 0 and (q.id, o.value) not in said]
     backing.sort(key=lambda qo: -qo[1].scores.get(model, 0))
     reasons = [o.reason for _, o in backing if o.reason]
-    if not reasons and decision.ruled_out:  # the prerequisites decided: say so rather than nothing
+    if decision.ruled_out and not decision.by_points:
         first = decision.ruled_out[0]
-        lacks = "; ".join(f.title[0].lower() + f.title[1:] for f in first.missing)
-        reasons.append(f"{first.model_name} lacks {lacks} (see Why not), and that is what this engagement answers.")
+        lacking = "; ".join(f.title[0].lower() + f.title[1:] for f in first.missing)
+        reasons.insert(0, f"{first.model_name} is ruled out for want of: {lacking} (see Why not).")
     nearshore = [o.hours for o in hours if o.nearshore]
     overlap_found = any(f.question == "timezone" for f in decision.findings[model])
     if model == PLACEMENT and nearshore and not overlap_found and max(nearshore) >= MIN_REALTIME_OVERLAP:
@@ -396,7 +396,7 @@ def _risks(model: str, answers: Mapping[str, str | None], hours: Sequence[Overla
         risks.append(Risk(
             "thin_overlap",
             "Thin overlap even with Latin America",
-            f"The client's team shares at most {max(nearshore):g} working hours a day with Latin America, "
+            f"The client's team shares at most {max(nearshore):g} h of the working day with Latin America, "
             "too little for daily stand-ups, pairing and same-day reviews.",
         ))
     if a.get("previous_engagement") == "augmentation_no_direction":

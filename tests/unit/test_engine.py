@@ -139,6 +139,10 @@ SCENARIOS = [
     # ... while a settled spec handed over asynchronously is the offshore handoff the process is built for.
     ("async handoff, Singapore", answers(**VENDOR_SETUP, timezone="Asia/Singapore"), OUT, "high", {"team_overlap"},
      set(), {"handoff"}),
+    # Asynchronous work from Sydney: an embedded engineer still joins the team's stand-ups and reviews, and
+    # an hour a day leaves little room for them; it argues against the placement, next to the handoff itself.
+    ("async, Sydney", answers(timezone="Australia/Sydney", collaboration="async"), AUG, "low", set(),
+     {"close_collaboration", "ritual_overlap"}, set()),
     # An hour of overlap is enough for a few fixed touchpoints a week, if their times are agreed up front.
     ("touchpoints, Sydney", answers(timezone="Australia/Sydney", collaboration="some"), AUG, "medium", set(),
      {"touchpoint_overlap"}, set()),
@@ -247,7 +251,7 @@ def test_overlap_findings_name_the_hours_and_the_best_region():
     r = recommend(Q, answers(timezone="Europe/Berlin"), DAY)
     (f,) = r.against
     assert f.answer_label == "Central Europe (Berlin): 4 h shared with Latin America"
-    assert "at most 4 working hours" in f.because
+    assert "at most 4 h of the working day" in f.because
     assert "São Paulo" in f.fix
 
 
@@ -308,8 +312,17 @@ def test_overlap_is_reported_for_every_region():
 
 def test_when_the_prerequisites_decide_why_says_so():
     r = recommend(Q, answers(need_shape="outcomes"), DAY)
-    assert r.reasons == ("Nearshore staff augmentation lacks a need described as skills, not only outcomes "
-                         "(see Why not), and that is what this engagement answers.",)
+    assert r.reasons == ("Nearshore staff augmentation is ruled out for want of: a need described as skills, "
+                         "not only outcomes (see Why not).",)
+    # Two missing conditions are both named.
+    r = recommend(Q, answers(leadership="nobody", work_definition="exploring"), DAY)
+    assert r.model == CONSULT
+    assert r.reasons[0] == ("Nearshore staff augmentation is ruled out for want of: engineering leadership to direct "
+                            "the work; work defined enough to start (see Why not).")
+    # It comes first, before the answers that gave the call its points.
+    r = recommend(Q, answers(work_definition="exploring"), DAY)
+    assert r.model == DISCOVER and len(r.reasons) == 2
+    assert r.reasons[0].startswith("Nearshore staff augmentation is ruled out for want of: work defined enough")
 
 
 def test_a_model_ruled_out_only_to_explain_it_adds_no_next_step():
