@@ -99,6 +99,7 @@ def render(company: str, d: Diagnosis, as_json: bool = False) -> str:
     lines += ["", "What to change:"] + [f"  - {x.change}" for x in d.lessons]
     lines += ["", f"Use now: {d.use_now_name}" if d.use_now_name else "Which model now:"]
     lines += [f"  - Not {o.model_name} yet: {f.title}: {f.because}" for o in d.ruled_out for f in o.missing]
+    lines += [f"  - Watch out: {f.answer_label}: {f.because}\n    -> {f.fix}" for f in d.watch_out]
     if d.use_now is None:
         lines.append("  Run `fitbot triage` with where things stand now: it checks what each model needs.")
     lines += ["", "Not the lesson:", f"  {d.not_the_lesson}"]

@@ -313,6 +313,14 @@ def test_triage_diagnose_from_a_file_says_what_went_wrong_and_what_to_use_now(tm
     as_json = json.loads(fitbot("triage", "--diagnose", "--answers", str(answers), "--json", cwd=tmp_path).stdout)
     assert (as_json["wrong"], as_json["use_now"]) == ("setup", "consulting_first")
     assert as_json["lessons"][0]["symptom"] == "little_direction"
+    # What argues against the model to use now, among the answers given, is in the output too.
+    answers.write_text("company: Globex\nmodel_used: outsourcing\nsymptoms: [treated_as_contractor]\n"
+                       "now:\n  onboarding: contractor\n")
+    result = fitbot("triage", "--diagnose", "--answers", str(answers), cwd=tmp_path)
+    assert "Use now: Nearshore staff augmentation" in result.stdout
+    assert "  - Watch out: Like a contractor: An engineer handed accounts and a ticket queue" in result.stdout
+    as_json = json.loads(fitbot("triage", "--diagnose", "--answers", str(answers), "--json", cwd=tmp_path).stdout)
+    assert [(f["condition"], f["answer"]) for f in as_json["watch_out"]] == [("new_hire_onboarding", "contractor")]
 
 
 def test_triage_diagnose_rejects_a_bad_file_naming_each_field_and_the_valid_values(tmp_path):

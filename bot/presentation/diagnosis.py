@@ -142,6 +142,7 @@ def _use_now(company: str, d: Diagnosis) -> str:
     lines = [f"*Use now: {escape(d.use_now_name or '')}*", escape(ENGAGEMENTS[d.use_now].summary)]
     lines += [f"• Not {escape(o.model_name)} yet: *{escape(f.title)}*: {escape(f.because)}"
               for o in d.ruled_out for f in o.missing]
+    lines += [f"• Watch out: *{escape(f.answer_label)}*: {escape(f.because)} → {escape(f.fix)}" for f in d.watch_out]
     if d.recommendation is not None:
         lines.append(f"From where things stand now ({d.recommendation.confidence} confidence). Run "
                      f"`/fit {escape(company)}` to post the full recommendation.")

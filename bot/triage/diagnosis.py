@@ -15,7 +15,7 @@ from typing import Any
 
 from bot.data_files import read_yaml
 from bot.triage.engagements import ENGAGEMENTS
-from bot.triage.engine import Recommendation, RuledOut, model_needed, recommend
+from bot.triage.engine import Finding, Recommendation, RuledOut, model_needed, recommend
 from bot.triage.questionnaire import Question, Questionnaire, QuestionnaireError
 from bot.user_text import BROKEN, is_broken
 
@@ -113,6 +113,7 @@ class Diagnosis:
     use_now: str | None
     use_now_name: str | None
     ruled_out: tuple[RuledOut, ...]
+    watch_out: tuple[Finding, ...]  # answers as they stand now that argue against the model to use now
     recommendation: Recommendation | None
     not_the_lesson: str
     version: str
@@ -131,12 +132,13 @@ def diagnose(policy: Policy, questionnaire: Questionnaire, *, model_used: str, s
         now["previous_engagement"] = history
     recommendation = recommend(questionnaire, now, on) if _complete(questionnaire, now) else None
     ruled_out: tuple[RuledOut, ...] = ()
+    watch_out: tuple[Finding, ...] = ()
     if recommendation is not None:
         use_now: str | None = recommendation.model
-        ruled_out = recommendation.ruled_out
+        ruled_out, watch_out = recommendation.ruled_out, recommendation.against
     else:
         use = next((lesson.use for lesson in lessons if lesson.wrong == wrong and lesson.use), None)
-        use_now, ruled_out = model_needed(questionnaire, now, use, on) if use else (None, ())
+        use_now, ruled_out, watch_out = model_needed(questionnaire, now, use, on) if use else (None, (), ())
     use_now_name = ENGAGEMENTS[use_now].name if use_now else None
     return Diagnosis(
         model_used=model_used,
@@ -149,6 +151,7 @@ def diagnose(policy: Policy, questionnaire: Questionnaire, *, model_used: str, s
         use_now=use_now,
         use_now_name=use_now_name,
         ruled_out=ruled_out,
+        watch_out=watch_out,
         recommendation=recommendation,
         not_the_lesson=policy.not_the_lesson,
         version=policy.version,

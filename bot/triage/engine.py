@@ -141,12 +141,14 @@ def client_today(answers: Mapping[str, str | None]) -> date:
 
 
 def model_needed(questionnaire: Questionnaire, answers: Mapping[str, str | None], model: str,
-                 on: date) -> tuple[str, tuple[RuledOut, ...]]:
-    """`model`, or what the client needs instead when the known answers leave it a missing condition.
+                 on: date) -> tuple[str, tuple[RuledOut, ...], tuple[Finding, ...]]:
+    """`model`, or what the client needs instead when the known answers leave it a missing condition; what
+    ruled the others out; and the known answers that argue against the model needed (its weak findings).
     Unanswered questions count as met: this checks what is known, it doesn't rank."""
     hours = tuple(overlaps(answers.get("timezone") or DEFAULT_ZONE, on)) if answers.get("timezone") else ()
     findings = _all_findings(questionnaire, answers, hours)
-    return _follow(model, findings)
+    needed, ruled_out = _follow(model, findings)
+    return needed, ruled_out, tuple(f for f in findings[needed] if f.state == "weak")
 
 
 def _decide(questionnaire: Questionnaire, answers: Mapping[str, str | None],
@@ -370,7 +372,7 @@ def _risks(model: str, answers: Mapping[str, str | None], hours: Sequence[Overla
         risks.append(Risk(
             "contractor_onboarding",
             "Contractor-level results",
-            "Engineers handed a ticket queue without context, introductions or feedback deliver a contractor's "
+            "Engineers brought in without context, introductions, ramp time or feedback deliver a contractor's "
             "results, however capable they are.",
         ))
     if a.get("requirements_change") in ("evolving", "unknown") and (

@@ -51,6 +51,7 @@ def diagnosis_dict(d: Diagnosis) -> dict[str, Any]:
         "wrong": d.wrong, "verdict": d.verdict,
         "lessons": [{"symptom": x.symptom, "lesson": x.lesson, "change": x.change} for x in d.lessons],
         "use_now": d.use_now, "use_now_name": d.use_now_name, "ruled_out": _ruled_out(d.ruled_out),
+        "watch_out": [finding_dict(f) for f in d.watch_out],
         "recommendation": recommendation_dict(d.recommendation) if d.recommendation else None,
         "not_the_lesson": d.not_the_lesson, "version": d.version,
     }

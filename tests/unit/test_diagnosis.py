@@ -6,6 +6,8 @@ from datetime import date
 import pytest
 import yaml
 
+from bot.presentation.diagnosis import lesson_message
+from bot.terminal_diagnosis import render
 from bot.triage import diagnosis, questionnaire
 from bot.triage.questionnaire import QuestionnaireError
 
@@ -123,3 +125,21 @@ def test_a_team_sharing_no_hours_with_latin_america_is_not_told_to_place_enginee
     assert d.use_now == "refer_elsewhere"
     assert d.ruled_out[0].missing[0].condition == "team_overlap"
     assert "fits better" in d.verdict
+
+
+def test_known_answers_that_argue_against_the_model_to_use_now_are_shown():
+    # The vendor's team was treated like contractors: embed engineers, but the client still plans contractor
+    # onboarding, the biggest predictor of contractor-level results.
+    d = run(OUT, "treated_as_contractor", answers={"onboarding": "contractor"})
+    assert d.use_now == AUG
+    (f,) = d.watch_out
+    assert (f.condition, f.answer) == ("new_hire_onboarding", "contractor")
+    assert f"Watch out: {f.answer_label}: {f.because}\n    -> {f.fix}" in render("Initech", d)
+    slack = str(lesson_message(company="Initech", diagnosis=d, diagnosed_by="U1", diagnosis_id=1, triage_id=None))
+    assert f"Watch out: *{f.answer_label}*: {f.because} → {f.fix}" in slack
+    # Outsourcing hurt by the timezone, and the work still wants live contact: said, with what to agree.
+    d = run(OUT, "timezone", answers={"collaboration": "realtime", "timezone": "America/New_York"})
+    assert [f.condition for f in d.watch_out] == ["handoff_collaboration"]
+    # Full answers: the recommendation's own Against.
+    d = run(AUG, "treated_as_contractor", answers={**NOW_READY, "onboarding": "partial"})
+    assert d.watch_out == d.recommendation.against and d.watch_out
