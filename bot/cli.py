@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, time
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from bot.config import SettingsError, load_settings
+from bot.config import READS, SettingsError, load_settings
 from bot.data_files import DataFileError
 
 
@@ -26,27 +26,22 @@ def _reads(*names: str) -> str:
             if names else "reads no settings.")
 
 
-SERVE_SETTINGS = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "SLACK_API_URL", "DATABASE_URL",
-                  "HOST", "PORT", "LOG_LEVEL", "SLACK_CHANNEL_RATE")
-DISPATCH_SETTINGS = ("SLACK_BOT_TOKEN", "SLACK_API_URL", "DATABASE_URL", "LOG_LEVEL", "SLACK_CHANNEL_RATE")
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="fitbot", description="Engagement triage for Slack.")
     parser.add_argument("--version", action="version", version=f"fitbot {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     commands.add_parser("serve", help="run the Slack app (HTTP on PORT, or Socket Mode with SLACK_APP_TOKEN)",
                         description="Run migrations, then serve Slack requests and deliver queued messages.",
-                        epilog=_reads(*SERVE_SETTINGS))
+                        epilog=_reads(*READS["serve"]))
     commands.add_parser("dispatch", help="send every due outbox message once, then exit (for cron)",
                         description="One dispatcher pass: send what is due, print what happened.",
-                        epilog=_reads(*DISPATCH_SETTINGS))
+                        epilog=_reads(*READS["dispatch"]))
     db = commands.add_parser("db", help="database commands", description="Database maintenance.",
-                             epilog=_reads("DATABASE_URL", "LOG_LEVEL"))
+                             epilog=_reads(*READS["db"]))
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     db_commands.add_parser("upgrade", help="apply migrations up to the latest",
                            description="Apply every pending migration to DATABASE_URL.",
-                           epilog=_reads("DATABASE_URL", "LOG_LEVEL"))
+                           epilog=_reads(*READS["db"]))
     triage = commands.add_parser("triage", help="answer the /fit questionnaire (or diagnose an engagement) here",
                                  description="Ask the /fit questions here (or read them from a file) and print "
                                              "the recommendation. Needs no Slack workspace or database.",
@@ -54,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     export = commands.add_parser("export", help="write every triage or plan as CSV or JSON (for reporting)",
                                  description="Write every stored triage or onboarding plan to standard output, "
                                              "streamed (constant memory). docs/operations.md lists the columns.",
-                                 epilog=_reads("DATABASE_URL", "LOG_LEVEL"))
+                                 epilog=_reads(*READS["db"]))
     export.add_argument("what", choices=("triages", "plans"))
     export.add_argument("--format", choices=("csv", "json"), default="csv", help="default csv")
     export.add_argument("--since", type=_day, metavar="YYYY-MM-DD", help="only rows created on or after this day (UTC)")
@@ -93,13 +88,16 @@ def _run(args: argparse.Namespace) -> int:
 
         if sys.stdin.isatty():
             import readline  # noqa: F401  (line editing and history for input())
+        # With --json, stdout is the JSON alone (`fitbot triage --json > acme.json`): questions go to stderr.
+        asking, read = (sys.stderr, _read_after_stderr_prompt) if args.json else (sys.stdout, input)
         try:
             if args.diagnose:
                 from bot import terminal_diagnosis
 
                 questions = questionnaire.load()
-                return terminal_diagnosis.run(diagnosis.load(), questions, args.answers, args.json, sys.stdout, input)
-            return run(questionnaire.load(), args.answers, args.json)
+                return terminal_diagnosis.run(diagnosis.load(), questions, args.answers, args.json, sys.stdout, read,
+                                              asking)
+            return run(questionnaire.load(), args.answers, args.json, sys.stdout, read, asking)
         except AnswersFileError as exc:
             print(f"fitbot triage: {exc}", file=sys.stderr)
             return 2
@@ -128,12 +126,24 @@ def _run(args: argparse.Namespace) -> int:
 
     if args.command == "serve":
         return serve(settings)
+    from bot.slack_client import delivery_client
+    from bot.startup import wait_for_slack
+
+    # As in serve: a token Slack rejects must never reach the dispatcher, which would take it for a workspace
+    # that uninstalled fitbot and pause its plans. A cron run doesn't wait for Slack: the next run will.
+    wait_for_slack(delivery_client(settings), patience=0)
     dispatcher = open_dispatcher(settings)
     result = dispatcher.run_pass()
     dispatcher.close()
     dispatcher.db.close()
     print(f"sent {result.sent}, retrying {result.retried}, failed {result.failed}")
     return 1 if result.failed else 0
+
+
+def _read_after_stderr_prompt(prompt: str) -> str:
+    sys.stderr.write(prompt)
+    sys.stderr.flush()
+    return input()
 
 
 def _day(text: str) -> datetime:

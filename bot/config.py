@@ -18,6 +18,13 @@ DEFAULT_HOST = "0.0.0.0"
 DATABASE_EXAMPLES = "sqlite:///fitbot.db or postgresql://user:password@host:5432/fitbot"
 MAX_CHANNEL_RATE = 100.0
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")  # as README documents them
+# What each purpose reads, and so checks: a setting a command doesn't use never stops it.
+READS = {
+    "serve": ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "SLACK_API_URL", "DATABASE_URL", "HOST",
+              "PORT", "LOG_LEVEL", "SLACK_CHANNEL_RATE"),
+    "dispatch": ("SLACK_BOT_TOKEN", "SLACK_API_URL", "DATABASE_URL", "LOG_LEVEL", "SLACK_CHANNEL_RATE"),
+    "db": ("DATABASE_URL", "LOG_LEVEL"),
+}
 WHERE_TOKENS = (
     "Create the app from manifest.yml (see README: 'Create the Slack app'); the bot token is under "
     "OAuth & Permissions, the signing secret under Basic Information > App Credentials."
@@ -118,6 +125,7 @@ def parse_settings(env: Mapping[str, str], purpose: str = "serve") -> Settings:
         problems.append(f"SLACK_CHANNEL_RATE: {rate_text!r} is not a number of messages a second per channel "
                         f"(0 to {MAX_CHANNEL_RATE:g}; 0 turns pacing off).")
 
+    problems = [p for p in problems if p.split(":", 1)[0] in READS[purpose]]
     if problems:
         raise SettingsError(problems)
     return Settings(bot_token, signing_secret, app_token, api_url, database_url, port, log_level, channel_rate,

@@ -36,8 +36,16 @@ def _json_value(value: Any) -> Any:
     return value.isoformat() if isinstance(value, (date, datetime)) else value
 
 
+# A spreadsheet runs a cell that starts with one of these as a formula: a company typed as
+# `=HYPERLINK(…)` in Slack must open as text (OWASP's advice for CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _csv_value(value: Any) -> Any:
-    """Dates as ISO 8601, answers (a mapping) as JSON text, nothing as an empty field."""
+    """Dates as ISO 8601, answers (a mapping) as JSON text, nothing as an empty field, and text that a
+    spreadsheet would run as a formula behind a leading apostrophe."""
     if isinstance(value, (dict, list)):
         return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
     return "" if value is None else _json_value(value)

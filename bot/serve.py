@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import signal
@@ -104,8 +105,13 @@ def serve(settings: Settings) -> int:
             try:
                 server = create_server(web, host=settings.host, port=settings.port, threads=HTTP_THREADS,
                                        ident="fitbot", clear_untrusted_proxy_headers=True)
+            except ValueError as exc:  # waitress: a name that doesn't resolve, or not an address at all
+                raise StartupError(f"HOST: {settings.host} is not an address or a name this machine can resolve "
+                                   f"(use 0.0.0.0 for every interface).") from exc
             except OSError as exc:
-                raise StartupError(f"PORT: cannot listen on {settings.host}:{settings.port} ({exc.strerror}).") from exc
+                setting = "HOST" if exc.errno == errno.EADDRNOTAVAIL else "PORT"  # not one of this machine's
+                raise StartupError(f"{setting}: cannot listen on {settings.host}:{settings.port} "
+                                   f"({exc.strerror}).") from exc
             # Tests and operators read the bound address from this line (PORT=0 picks a free one).
             print(f"fitbot: listening on http://{server.effective_host}:{server.effective_port}", file=sys.stderr,
                   flush=True)

@@ -138,7 +138,8 @@ def render(company: str, r: Recommendation, as_json: bool = False, *, version: s
 
 
 def run(questionnaire: Questionnaire, answers_file: Path | None, as_json: bool, out: TextIO = sys.stdout,
-        read: Callable[[str], str] = input) -> int:
+        read: Callable[[str], str] = input, asking: TextIO | None = None) -> int:
+    """The recommendation on `out`; the questions, when there is no answers file, on `asking` (default `out`)."""
     if answers_file is not None:
         answers, file = read_answers_file(answers_file)
         ids = [q.id for q in questionnaire.questions]
@@ -149,7 +150,7 @@ def run(questionnaire: Questionnaire, answers_file: Path | None, as_json: bool, 
         if problems:
             raise file.problems(problems)
     else:
-        answers = ask(questionnaire, read, out)
+        answers = ask(questionnaire, read, asking or out)
     on = client_today(answers)
     r = recommend(questionnaire, answers, on=on)
     out.write(render(answers.get("company") or "", r, as_json, version=questionnaire.version, on=on) + "\n")

@@ -58,7 +58,7 @@ def ask(policy: Policy, questionnaire: Questionnaire, read: Callable[[str], str]
         out.write("  The company is required.\n")
     out.write("\nWhich model did the client use?\n")
     model_used = policy.models[_pick(read, out, [c.label for c in policy.models], many=False)[0]].value
-    out.write("\nHow did it underperform? (numbers, separated by commas)\n")
+    out.write("\nHow did it underperform? (one or more numbers, such as 1, 5)\n")
     symptoms = [policy.symptoms[i].value for i in _pick(read, out, [c.label for c in policy.symptoms], many=True)]
     other = None
     while OTHER in symptoms and not other:
@@ -81,7 +81,7 @@ def _pick(read: Callable[[str], str], out: TextIO, labels: list[str], *, many: b
         raw = read("numbers> " if many else "number> ").strip()
         if not raw and optional:
             return []
-        parts = [p.strip() for p in raw.split(",")] if many else [raw]
+        parts = raw.replace(",", " ").split() if many else [raw]  # "1, 5" or "1 5"
         if parts and all(p.isdigit() and 1 <= int(p) <= len(labels) for p in parts):
             return sorted({int(p) - 1 for p in parts})
         out.write(f"  Type {'one or more numbers' if many else 'a number'} from 1 to {len(labels)}.\n")
@@ -107,8 +107,10 @@ def render(company: str, d: Diagnosis, as_json: bool = False) -> str:
 
 
 def run(policy: Policy, questionnaire: Questionnaire, answers_file: Path | None, as_json: bool, out: TextIO,
-        read: Callable[[str], str]) -> int:
-    form = read_file(answers_file, policy, questionnaire) if answers_file else ask(policy, questionnaire, read, out)
+        read: Callable[[str], str], asking: TextIO | None = None) -> int:
+    """The lesson on `out`; the questions, when there is no answers file, on `asking` (default `out`)."""
+    form = (read_file(answers_file, policy, questionnaire) if answers_file
+            else ask(policy, questionnaire, read, asking or out))
     d = diagnose(policy, questionnaire, model_used=form["model_used"], symptoms=form["symptoms"],
                  other=form["other"], answers={"company": form["company"], **form["answers"]},
                  on=client_today(form["answers"]))

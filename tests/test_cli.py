@@ -75,7 +75,9 @@ def test_version_and_the_settings_each_command_reads(tmp_path):
 
 def test_db_upgrade_creates_the_schema(tmp_path):
     url = f"sqlite:///{tmp_path / 'fitbot.db'}"
-    result = fitbot("db", "upgrade", env={"DATABASE_URL": url}, cwd=tmp_path)
+    # Settings only serve reads don't stop it, however wrong (it reads DATABASE_URL and LOG_LEVEL).
+    unread = {"PORT": "abc", "SLACK_APP_TOKEN": "bad", "SLACK_API_URL": "x", "SLACK_BOT_TOKEN": "nope"}
+    result = fitbot("db", "upgrade", env={"DATABASE_URL": url, **unread}, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     db = Database(url)
     assert {"triages", "outbox", "alembic_version"} <= set(inspect(db.engine).get_table_names())
@@ -164,6 +166,19 @@ def test_triage_interactive_repeats_a_question_until_answered(tmp_path):
     assert "Acme: Fractional CTO / consulting first" in result.stdout
 
 
+def test_triage_interactive_json_keeps_the_questions_off_stdout(tmp_path):
+    typed = "Acme\n\n3\n3\n\n2\n3\n3\n1\n2\n\n"
+    result = fitbot("triage", "--json", cwd=tmp_path, stdin=typed)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["model"] == "consulting_first"  # `> acme.json` gets the JSON alone
+    assert "Question 1 of 11: Prospect company" in result.stderr
+    result = fitbot("triage", "--diagnose", "--json", cwd=tmp_path, stdin="Initech\n1\n1 5\nn\n")
+    lesson = json.loads(result.stdout)
+    assert lesson["use_now"] == "staff_augmentation"
+    assert [s["value"] for s in lesson["symptoms"]] == ["requirements_changed", "timezone"]  # "1 5" as "1, 5"
+    assert "Which model did the client use?" in result.stderr
+
+
 def test_triage_interactive_names_the_numbers_it_takes(tmp_path):
     result = fitbot("triage", cwd=tmp_path, stdin="Acme\n\n7\n")
     assert "  Type a number from 1 to 3.\n" in result.stdout
@@ -211,6 +226,28 @@ def test_dispatch_sends_what_is_due_once(tmp_path, db, database_url):
         assert [m["text"] for m in slack.messages()] == ["from cron"]
     assert first.stdout == "sent 1, retrying 0, failed 0\n"
     assert second.stdout == "sent 0, retrying 0, failed 0\n"
+
+
+def test_dispatch_with_a_token_slack_rejects_sends_nothing_and_pauses_nothing(tmp_path, db, database_url):
+    from sqlalchemy import select
+
+    from storage import outbox
+    from storage.models import OutboxMessage
+    from storage.triages import Workspace
+    from tests.support.fake_slack import FakeSlack
+
+    with db.unit_of_work() as s:
+        outbox.enqueue(s, Workspace("T0001"), dedupe_key="cron-1", kind="test", channel_id="C0001",
+                       payload={"text": "from cron"})
+    with FakeSlack() as slack:
+        slack.revoked_tokens.add("xoxb-typo")
+        env = {"SLACK_BOT_TOKEN": "xoxb-typo", "SLACK_API_URL": slack.url, "DATABASE_URL": database_url}
+        result = fitbot("dispatch", env=env, cwd=tmp_path)
+        assert slack.messages() == []
+    assert result.returncode == 2
+    assert "SLACK_BOT_TOKEN: Slack rejected the token (token_revoked)" in result.stderr
+    with db.unit_of_work() as s:  # still waiting to be sent with the right token, not stopped as a lost workspace
+        assert s.scalars(select(OutboxMessage.status)).all() == ["pending"]
 
 
 def _serve(env: dict, cwd: Path) -> subprocess.Popen:
@@ -283,6 +320,20 @@ def test_port_in_use_is_one_clear_line(tmp_path):
         result = fitbot("serve", env=env, cwd=tmp_path)
     assert result.returncode == 2
     assert f"  PORT: cannot listen on 0.0.0.0:{port} (Address already in use)." in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(("host", "line"), [
+    ("999.1.1.1", "  HOST: 999.1.1.1 is not an address or a name this machine can resolve (use 0.0.0.0 for every "
+                  "interface)."),
+    ("192.0.2.1", "  HOST: cannot listen on 192.0.2.1:0 (Cannot assign requested address)."),  # not this machine's
+])
+def test_a_host_fitbot_cannot_listen_on_is_one_clear_line(tmp_path, host, line):
+    env = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s", "DATABASE_URL": f"sqlite:///{tmp_path / 'f.db'}",
+           "HOST": host, "PORT": "0"}
+    result = fitbot("serve", env=env, cwd=tmp_path)
+    assert result.returncode == 2
+    assert line in result.stderr.splitlines()
     assert "Traceback" not in result.stderr
 
 

@@ -53,6 +53,14 @@ def test_triages_as_csv_keep_every_answer_and_odd_names_whole(db, database_url):
     assert rows[0]["contact"] == ""
 
 
+def test_text_a_spreadsheet_would_run_as_a_formula_is_exported_as_text(db, database_url):
+    _triage(db, "V1", company="=HYPERLINK(\"http://evil.example\")", contact="@channel")
+    (row,) = csv.DictReader(io.StringIO(export(database_url, "triages").stdout))
+    assert (row["company"], row["contact"]) == ("'=HYPERLINK(\"http://evil.example\")", "'@channel")
+    (item,) = json.loads(export(database_url, "triages", "--format", "json").stdout)
+    assert item["company"] == "=HYPERLINK(\"http://evil.example\")"  # JSON is data, not a sheet: kept as typed
+
+
 def test_since_and_team_narrow_the_export_and_json_is_one_array(db, database_url):
     _triage(db, "VOLD")
     _triage(db, "VNEW")

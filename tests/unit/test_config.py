@@ -46,6 +46,21 @@ def test_socket_mode_needs_no_signing_secret_and_db_needs_no_tokens():
     assert parse_settings({"SLACK_BOT_TOKEN": "xoxb-1"}, purpose="dispatch").signing_secret is None
 
 
+def test_each_purpose_checks_only_the_settings_it_reads():
+    wrong = {"SLACK_BOT_TOKEN": "xoxb-1", "PORT": "abc", "SLACK_APP_TOKEN": "bad", "SLACK_API_URL": "x",
+             "LOG_LEVEL": "loud"}
+    with pytest.raises(SettingsError) as info:
+        parse_settings(wrong, purpose="db")
+    assert info.value.problems == ["LOG_LEVEL: 'LOUD' is not one of DEBUG, INFO, WARNING, ERROR, CRITICAL."]
+    with pytest.raises(SettingsError) as info:
+        parse_settings(wrong, purpose="dispatch")
+    assert [p.split(":")[0] for p in info.value.problems] == ["SLACK_API_URL", "LOG_LEVEL"]
+    with pytest.raises(SettingsError) as info:
+        parse_settings(wrong)
+    assert [p.split(":")[0] for p in info.value.problems] == ["SLACK_APP_TOKEN", "SLACK_API_URL", "PORT",
+                                                               "LOG_LEVEL"]
+
+
 def test_urls_normalised():
     s = parse_settings({**VALID, "SLACK_API_URL": "http://127.0.0.1:9/api", "DATABASE_URL": "postgres://u@h/db"})
     assert s.api_url == "http://127.0.0.1:9/api/"
