@@ -155,9 +155,14 @@ def _day(text: str) -> datetime:
 
 def _export(database_url: str, args: argparse.Namespace) -> int:
     from bot.export import write
+    from bot.startup import StartupError
     from storage import export
     from storage.db import Database
+    from storage.migrate import unmigrated
 
+    logging.getLogger("alembic.runtime.migration").setLevel(logging.WARNING)  # stderr: the row count alone
+    if problem := unmigrated(database_url):  # export only reads: it never creates or migrates a database
+        raise StartupError(f"DATABASE_URL: {problem}; run `fitbot db upgrade` (or `fitbot serve`) first.")
     db = Database(database_url)
     try:
         with db.read() as session:

@@ -92,3 +92,18 @@ def test_a_bad_day_is_refused_naming_the_option(database_url):
     result = export(database_url, "plans", "--since", "2026-13-01")
     assert result.returncode == 2
     assert "argument --since: '2026-13-01' is not a day (YYYY-MM-DD)" in result.stderr
+
+
+def test_a_database_fitbot_never_migrated_is_one_line_and_nothing_is_written(tmp_path):
+    import sqlite3
+
+    missing = tmp_path / "missing.db"
+    result = export(f"sqlite:///{missing}", "triages")
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.splitlines()[1] == (f"  DATABASE_URL: there is no database file at {missing}; run "
+                                             "`fitbot db upgrade` (or `fitbot serve`) first.")
+    assert not missing.exists()  # not created by looking
+    sqlite3.connect(tmp_path / "empty.db").close()
+    result = export(f"sqlite:///{tmp_path / 'empty.db'}", "plans", "--format", "json")
+    assert result.returncode == 2 and result.stdout == ""
+    assert "DATABASE_URL: it has no fitbot tables yet; run `fitbot db upgrade`" in result.stderr
