@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
                                  description="Write every stored triage or onboarding plan to standard output, "
                                              "streamed (constant memory). docs/operations.md lists the columns.",
                                  epilog=_reads(*READS["db"]))
-    export.add_argument("what", choices=("triages", "plans"))
+    export.add_argument("what", choices=("triages", "plans"), metavar="triages|plans", help="what to export")
     export.add_argument("--format", choices=("csv", "json"), default="csv", help="default csv")
     export.add_argument("--since", type=_day, metavar="YYYY-MM-DD", help="only rows created on or after this day (UTC)")
     export.add_argument("--team", metavar="TEAM_ID", help="only this workspace's rows")

@@ -90,13 +90,15 @@ def serve(settings: Settings) -> int:
         scheduler.append(start_scheduler(services.dispatcher))
         return app
 
+    failed: list[StartupError] = []  # set by the start-up thread, which then stops the server with SIGTERM
+
     def stop(signum: int, _frame: FrameType | None) -> None:
-        log.info("received %s, draining", signal.Signals(signum).name)
+        if not failed:
+            log.info("received %s, draining", signal.Signals(signum).name)
         raise SystemExit(0)
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    failed: list[StartupError] = []
     try:
         if settings.socket_mode:
             _serve_socket_mode(connect(), settings)

@@ -53,13 +53,19 @@ class AnswersFile:
         if not isinstance(data, dict):
             raise AnswersFileError(f"{path}: expected a mapping of question id to answer")
         self.data: dict = data
-        self.lines = {str(k.value): k.start_mark.line + 1 for k, _ in node.value} if node is not None else {}
+        self.lines: dict[str, int] = {}  # "key", and "key.inner" for a mapping's keys (a diagnosis's `now`)
+        for key, value in node.value if node is not None else ():
+            self.lines[str(key.value)] = key.start_mark.line + 1
+            if isinstance(value, yaml.MappingNode):
+                self.lines.update({f"{key.value}.{inner.value}": inner.start_mark.line + 1 for inner, _ in value.value})
 
     def problems(self, problems: Sequence[tuple[str, str]]) -> AnswersFileError:
-        """One error listing each (key, message), with the line of the key (or of its parent, `now.x`)."""
-        lines = [f"  {self.path}:{self.lines[key.split('.')[0]]}: {key}: {message}"
-                 if key.split(".")[0] in self.lines else f"  {self.path}: {key}: {message}"
-                 for key, message in problems]
+        """One error listing each (key, message), with the line of the key (or of its parent)."""
+        def where(key: str) -> str:
+            line = self.lines.get(key) or self.lines.get(key.split(".")[0])
+            return f"{self.path}:{line}" if line else str(self.path)
+
+        lines = [f"  {where(key)}: {key}: {message}" for key, message in problems]
         return AnswersFileError(f"{self.path}: {len(problems)} problem{'s' if len(problems) > 1 else ''}:\n"
                                 + "\n".join(lines))
 

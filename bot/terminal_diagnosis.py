@@ -35,18 +35,22 @@ def read_file(path: Path, policy: Policy, questionnaire: Questionnaire) -> dict[
     form = {"company": clean(str(data.get("company") or "")) or None, "model_used": data.get("model_used"),
             "symptoms": symptoms, "other": clean(str(data.get("other") or "")) or None,
             "answers": {str(k): str(v) for k, v in now.items() if v is not None}}
-    problems += [(key, _with_values(policy, questionnaire, key, message))
+    problems += [(key, _with_values(policy, questionnaire, key, message, symptoms))
                  for key, message in check_form(policy, questionnaire, form).items()]
     if problems:
         raise file.problems(problems)
     return form
 
 
-def _with_values(policy: Policy, questionnaire: Questionnaire, key: str, message: str) -> str:
-    """A file's problem, followed by the values the field takes."""
+def _with_values(policy: Policy, questionnaire: Questionnaire, key: str, message: str, symptoms: list[str]) -> str:
+    """A file's problem, naming what was wrong where it can, followed by the values the field takes."""
     if key in ("model_used", "symptoms"):
         choices = policy.models if key == "model_used" else policy.symptoms
-        return f"{message} ({', '.join(c.value for c in choices)})"
+        values = ", ".join(c.value for c in choices)
+        unknown = [s for s in symptoms if s not in {c.value for c in choices}] if key == "symptoms" else []
+        if unknown:
+            return f"not a symptom fitbot knows: {', '.join(unknown)} (symptoms: {values})"
+        return f"{message} ({values})"
     if key.startswith("now.") and message.startswith("Pick"):
         return with_values(questionnaire.question(key.removeprefix("now.")), message)
     return message

@@ -275,7 +275,7 @@ def test_serve_with_a_rejected_token_says_so_without_a_traceback(tmp_path):
         result = fitbot("serve", env=env, cwd=tmp_path)
     assert result.returncode == 2
     assert "  SLACK_BOT_TOKEN: Slack rejected the token (token_revoked). Copy the Bot User OAuth Token" in result.stderr
-    assert "Traceback" not in result.stderr
+    assert "Traceback" not in result.stderr and "received SIGTERM" not in result.stderr  # nobody sent one
 
 
 def test_socket_mode_connects_with_the_app_token_and_stops_on_sigterm(tmp_path):
@@ -386,6 +386,12 @@ def test_triage_diagnose_rejects_a_bad_file_naming_each_field_and_the_valid_valu
         f"  {answers}:4: now.leadership: Pick one of the listed options: head_of_engineering, senior_engineer, "
         "nobody.",
     ]
+    # A current answer is named at its own line; an unknown symptom is named.
+    answers.write_text("company: Acme\nmodel_used: outsourcing\nsymptoms: [timezone, foo]\nnow:\n"
+                       "  collaboration: realtime\n  leadership: ceo\n")
+    lines = fitbot("triage", "--diagnose", "--answers", str(answers), cwd=tmp_path).stderr.splitlines()
+    assert lines[1].startswith(f"  {answers}:3: symptoms: not a symptom fitbot knows: foo (symptoms: ")
+    assert lines[2].startswith(f"  {answers}:6: now.leadership: Pick one of the listed options")
 
 
 def test_triage_diagnose_asks_at_the_prompt(tmp_path):
