@@ -50,9 +50,10 @@ def wait_for_slack(client: WebClient, *, patience: float = STARTUP_PATIENCE,
         except TRANSPORT_ERRORS as exc:
             reason = _network_reason(exc)
         if clock() + delay > deadline:
+            waited = f", even after {patience:g} s" if patience else ""
             raise StartupError(
-                f"SLACK_API_URL: Slack can't be reached at {client.base_url} ({reason}), even after "
-                f"{patience:g} s. Check the network, DNS and any proxy (HTTPS_PROXY).")
+                f"SLACK_API_URL: Slack can't be reached at {client.base_url} ({reason}){waited}. Check the network, "
+                "DNS and any proxy (HTTPS_PROXY).")
         on_retry(reason)  # before the log line, so whoever reads the line finds /healthz already saying why
         log.warning("Slack can't be reached at %s (%s); trying again in %g s", client.base_url, reason, delay)
         sleep(delay)

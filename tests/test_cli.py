@@ -250,6 +250,21 @@ def test_dispatch_with_a_token_slack_rejects_sends_nothing_and_pauses_nothing(tm
         assert s.scalars(select(OutboxMessage.status)).all() == ["pending"]
 
 
+def test_dispatch_with_slack_unreachable_stops_at_once_for_the_next_run(tmp_path, database_url):
+    import socket
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {"SLACK_BOT_TOKEN": "xoxb-cron", "SLACK_API_URL": f"http://127.0.0.1:{port}/api/",
+           "DATABASE_URL": database_url}
+    result = fitbot("dispatch", env=env, cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[-1] == (
+        f"  SLACK_API_URL: Slack can't be reached at http://127.0.0.1:{port}/api/ ([Errno 111] Connection refused). "
+        "Check the network, DNS and any proxy (HTTPS_PROXY).")
+
+
 def _serve(env: dict, cwd: Path) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "bot", "serve"], cwd=cwd, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True,
