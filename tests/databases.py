@@ -22,11 +22,21 @@ TABLES = ("outbox", "pulse_warnings", "pulses", "plan_items", "plans", "diagnose
           "home_viewers")
 
 
-def empty(db: Database) -> None:
-    """Delete every row fitbot stores (children first)."""
-    with db.engine.begin() as conn:
-        for table in TABLES:
-            conn.execute(text(f"DELETE FROM {table}"))
+DEADLOCK = "40P01"  # PostgreSQL's SQLSTATE for a deadlock it broke by failing one side
+
+
+def empty(db: Database, attempts: int = 5) -> None:
+    """Delete every row fitbot stores (children first). An e2e module's fitbot may be sending meanwhile, and
+    PostgreSQL can break the deadlock between its row locks and these deletes on our side: try again."""
+    for attempt in range(1, attempts + 1):
+        try:
+            with db.engine.begin() as conn:
+                for table in TABLES:
+                    conn.execute(text(f"DELETE FROM {table}"))
+            return
+        except OperationalError as exc:
+            if getattr(exc.orig, "sqlstate", None) != DEADLOCK or attempt == attempts:
+                raise
 
 
 @contextmanager
