@@ -284,7 +284,7 @@ def _reasons(questionnaire: Questionnaire, answers: Mapping[str, str | None], de
     if model == PLACEMENT and nearshore and not overlap_found and max(nearshore) >= MIN_REALTIME_OVERLAP:
         reasons.append(
             f"Latin American engineers share up to {max(nearshore):g} working hours a day with the client's team, "
-            "enough for stand-ups, reviews and pairing."
+            "enough for the team's stand-ups and reviews."
         )
     return reasons
 
