@@ -162,7 +162,7 @@ def _export(database_url: str, args: argparse.Namespace) -> int:
 
     logging.getLogger("alembic.runtime.migration").setLevel(logging.WARNING)  # stderr: the row count alone
     if problem := unmigrated(database_url):  # export only reads: it never creates or migrates a database
-        raise StartupError(f"DATABASE_URL: {problem}; run `fitbot db upgrade` (or `fitbot serve`) first.")
+        raise StartupError(f"DATABASE_URL: {problem}.")
     db = Database(database_url)
     try:
         with db.read() as session:

@@ -87,13 +87,13 @@ def parse_settings(env: Mapping[str, str], purpose: str = "serve") -> Settings:
                         "(Basic Information > App-Level Tokens, scope connections:write).")
 
     bot_token = get("SLACK_BOT_TOKEN") or ""
-    if not bot_token and purpose != "db":
+    if not bot_token:
         problems.append(f"SLACK_BOT_TOKEN: not set. {WHERE_TOKENS}")
     elif bot_token and not bot_token.startswith("xoxb-"):
         problems.append("SLACK_BOT_TOKEN: must be a bot token starting with xoxb- (OAuth & Permissions).")
 
     signing_secret = get("SLACK_SIGNING_SECRET")
-    if not signing_secret and not app_token and purpose == "serve":
+    if not signing_secret and not app_token:
         problems.append(f"SLACK_SIGNING_SECRET: required in HTTP mode (or set SLACK_APP_TOKEN for Socket Mode). "
                         f"{WHERE_TOKENS}")
 
@@ -125,7 +125,7 @@ def parse_settings(env: Mapping[str, str], purpose: str = "serve") -> Settings:
         problems.append(f"SLACK_CHANNEL_RATE: {rate_text!r} is not a number of messages a second per channel "
                         f"(0 to {MAX_CHANNEL_RATE:g}; 0 turns pacing off).")
 
-    problems = [p for p in problems if p.split(":", 1)[0] in READS[purpose]]
+    problems = [p for p in problems if p.split(":", 1)[0] in READS[purpose]]  # each starts "SETTING: "
     if problems:
         raise SettingsError(problems)
     return Settings(bot_token, signing_secret, app_token, api_url, database_url, port, log_level, channel_rate,

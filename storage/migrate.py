@@ -11,7 +11,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import make_url
 
-from storage.db import make_engine
+from storage.db import READ_ONLY, make_engine
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -29,17 +29,22 @@ def upgrade(url: str, revision: str = "head") -> None:
 
 def unmigrated(url: str) -> str | None:
     """Why the database at `url` isn't at fitbot's latest schema (None when it is). A SQLite file that doesn't
-    exist is reported without being created."""
+    exist is reported without being created, and the check only reads (it never waits for SQLite's writer)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite" and not Path(parsed.database or "").is_file():
-        return f"there is no database file at {parsed.database}"
-    head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
+        return f"there is no database file at {parsed.database}; run `fitbot db upgrade` (or `fitbot serve`) first"
     engine = make_engine(url)
     try:
-        with engine.connect() as connection:
+        with engine.execution_options(**{READ_ONLY: True}).connect() as connection:
             current = MigrationContext.configure(connection).get_current_revision()
     finally:
         engine.dispose()
+    scripts = ScriptDirectory.from_config(alembic_config(url))
+    head = scripts.get_current_head()
     if current is None:
-        return "it has no fitbot tables yet"
-    return None if current == head else f"its schema is at {current}, not the latest ({head})"
+        return "it has no fitbot tables yet; run `fitbot db upgrade` (or `fitbot serve`) first"
+    if current == head:
+        return None
+    if current not in {script.revision for script in scripts.walk_revisions()}:
+        return f"its schema ({current}) is newer than this fitbot's ({head}); run a fitbot at least as recent"
+    return f"its schema is at {current}, not the latest ({head}); run `fitbot db upgrade` (or `fitbot serve`) first"

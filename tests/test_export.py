@@ -107,3 +107,26 @@ def test_a_database_fitbot_never_migrated_is_one_line_and_nothing_is_written(tmp
     result = export(f"sqlite:///{tmp_path / 'empty.db'}", "plans", "--format", "json")
     assert result.returncode == 2 and result.stdout == ""
     assert "DATABASE_URL: it has no fitbot tables yet; run `fitbot db upgrade`" in result.stderr
+
+
+def test_a_database_behind_the_code_is_refused_and_a_writer_does_not_hold_the_export_up(tmp_path):
+    import sqlite3
+
+    from storage.migrate import upgrade
+
+    behind = tmp_path / "behind.db"
+    upgrade(f"sqlite:///{behind}", "2026_12_03_0007")
+    result = export(f"sqlite:///{behind}", "triages")
+    assert result.returncode == 2 and result.stdout == ""
+    assert "DATABASE_URL: its schema is at 2026_12_03_0007, not the latest" in result.stderr
+    # A writer holding SQLite's lock doesn't hold up the check (it reads, as the export does).
+    current = tmp_path / "current.db"
+    upgrade(f"sqlite:///{current}")
+    writer = sqlite3.connect(current, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")
+    try:
+        result = export(f"sqlite:///{current}", "triages")
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+    assert result.returncode == 0, result.stderr

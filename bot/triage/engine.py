@@ -215,15 +215,16 @@ def _all_findings(questionnaire: Questionnaire, answers: Mapping[str, str | None
 
 def _findings(questionnaire: Questionnaire, answers: Mapping[str, str | None], model: str,
               hours: Sequence[Overlap]) -> list[Finding]:
-    """The first condition (in the file's order) that flags an answer speaks for it: a zone with no shared hours
-    is one finding, not one per overlap condition."""
-    found: list[Finding] = []
+    """One finding per answer: a zone with no shared hours is one finding, not one per overlap condition. A
+    missing verdict outranks a weak one (a prerequisite is never hidden); among equals the file's order decides."""
+    found: dict[str, Finding] = {}
     for condition in questionnaire.conditions:
         if condition.model == model:
             finding = _check(questionnaire, condition, answers, hours)
-            if finding is not None and all(f.question != finding.question for f in found):
-                found.append(finding)
-    return found
+            kept = found.get(finding.question) if finding else None
+            if finding and (kept is None or (kept.state == "weak" and finding.state == "missing")):
+                found[finding.question] = finding
+    return list(found.values())
 
 
 def _check(questionnaire: Questionnaire, c: Condition, answers: Mapping[str, str | None],
@@ -276,9 +277,11 @@ def _reasons(questionnaire: Questionnaire, answers: Mapping[str, str | None], de
     backing.sort(key=lambda qo: -qo[1].scores.get(model, 0))
     reasons = [o.reason for _, o in backing if o.reason]
     if decision.ruled_out and not decision.by_points:
-        first = decision.ruled_out[0]
-        lacking = "; ".join(f.title[0].lower() + f.title[1:] for f in first.missing)
-        reasons.insert(0, f"{first.model_name} is ruled out for want of: {lacking} (see Why not).")
+        # The model whose missing condition sent the client here, not one listed only to explain it.
+        deciding = next((r for r in reversed(decision.ruled_out) if r.missing[0].instead == model),
+                        decision.ruled_out[-1])
+        lacking = "; ".join(f.title[0].lower() + f.title[1:] for f in deciding.missing)
+        reasons.insert(0, f"{deciding.model_name} is ruled out for want of: {lacking} (see Why not).")
     nearshore = [o.hours for o in hours if o.nearshore]
     overlap_found = any(f.question == "timezone" for f in decision.findings[model])
     if model == PLACEMENT and nearshore and not overlap_found and max(nearshore) >= MIN_REALTIME_OVERLAP:

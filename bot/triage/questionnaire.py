@@ -388,6 +388,9 @@ def _parse_overlap_condition(where: str, item: dict, questions: Mapping[str, Que
     if not isinstance(rule, dict) or not isinstance(rule.get("when", {}), dict):
         problems.append(f"{where}.overlap: expected thresholds, and optionally `when` (question: [options])")
         return None
+    if unknown := sorted(set(rule) - {"when", "weak_below", "missing_below"}):  # a typo'd `when` would apply always
+        problems.append(f"{where}.overlap: unknown key {', '.join(map(str, unknown))} (keys: when, weak_below, "
+                        "missing_below)")
     when: dict[str, tuple[str, ...]] = {}
     for qid, values in rule.get("when", {}).items():
         question = questions.get(qid)

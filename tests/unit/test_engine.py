@@ -323,9 +323,25 @@ def test_when_the_prerequisites_decide_why_says_so():
     r = recommend(Q, answers(work_definition="exploring"), DAY)
     assert r.model == DISCOVER and len(r.reasons) == 2
     assert r.reasons[0].startswith("Nearshore staff augmentation is ruled out for want of: work defined enough")
+    # Outsourcing led on points and was ruled out: it is the one named, not augmentation, listed only to say why.
+    r = recommend(Q, answers(**{**VENDOR_SETUP, "work_definition": "exploring"}), DAY)
+    assert r.model == DISCOVER and [o.model for o in r.ruled_out] == [AUG, OUT]
+    assert r.reasons[0] == "Project outsourcing is ruled out for want of: a scope that can be specified (see Why not)."
 
 
 def test_a_model_ruled_out_only_to_explain_it_adds_no_next_step():
     r = recommend(Q, answers(**VENDOR_SETUP, timezone="Asia/Singapore"), DAY)
     assert r.model == OUT and r.ruled_out[0].model == AUG
     assert r.next_steps == recommend(Q, answers(**VENDOR_SETUP), DAY).next_steps
+
+
+def test_a_missing_verdict_is_never_hidden_by_a_weak_one_on_the_same_answer():
+    import yaml
+
+    raw = yaml.safe_load(questionnaire.DEFAULT_PATH.read_text())
+    # A weak-only condition on the leadership answer, placed before the prerequisite that rules it missing.
+    raw["conditions"].insert(0, {"id": "thin_leadership", "model": AUG, "title": "t", "question": "leadership",
+                                 "weak": {"nobody": {"because": "b", "fix": "f"}}})
+    r = recommend(questionnaire.parse(raw), answers(leadership="nobody"), DAY)
+    assert r.model == CONSULT
+    assert [f.condition for f in r.ruled_out[0].missing] == ["direction"]

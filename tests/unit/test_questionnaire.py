@@ -55,6 +55,8 @@ def test_shipped_file_is_valid_and_covers_the_framework():
      "conditions[0] (direction).missing: 'leadership' has no option 'ceo'"),
     (lambda r: condition(r, "realtime_overlap")["weak"].update(fix="Shortlist in {city}."),
      "conditions[6] (realtime_overlap).weak.fix: the only placeholders are {hours} and {region}"),
+    (lambda r: condition(r, "touchpoint_overlap")["overlap"].update(whne={"collaboration": ["some"]}),
+     "(touchpoint_overlap).overlap: unknown key whne (keys: when, weak_below, missing_below)"),
     (lambda r: condition(r, "stable_requirements")["missing"]["evolving"].update(instead="outsourcing"),
      "stable_requirements).missing.evolving.instead"),
     (lambda r: r["conditions"].append({
