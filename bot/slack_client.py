@@ -27,6 +27,8 @@ from __future__ import annotations
 
 import logging
 import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
 from urllib.error import URLError
 
 from slack_sdk import WebClient
@@ -104,7 +106,26 @@ def delivery_client(settings: Settings) -> WebClient:
                      retry_handlers=[UnsentRequestRetryHandler()], logger=web_api_logger(settings.log_level))
 
 
+WEB_API_LOGGER = "slack_sdk.web.fitbot"
+
+
 def web_api_logger(level: str) -> logging.Logger:
-    logger = logging.getLogger("slack_sdk.web.fitbot")
+    logger = logging.getLogger(WEB_API_LOGGER)
     logger.setLevel(level)
     return logger
+
+
+@contextmanager
+def attempts_unlogged() -> Iterator[None]:
+    """Without slack_sdk's own lines for each failed attempt (an ERROR, and an INFO for its retry), for a caller
+    that says what failed in a line of its own. With LOG_LEVEL=DEBUG they are kept."""
+    logger = logging.getLogger(WEB_API_LOGGER)
+
+    def keep(_record: logging.LogRecord) -> bool:
+        return logger.getEffectiveLevel() <= logging.DEBUG
+
+    logger.addFilter(keep)
+    try:
+        yield
+    finally:
+        logger.removeFilter(keep)

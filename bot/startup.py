@@ -15,6 +15,7 @@ from urllib.error import URLError
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.slack_client import attempts_unlogged
 from bot.slack_errors import TRANSPORT_ERRORS, error_code, is_transient
 
 log = logging.getLogger(__name__)
@@ -36,7 +37,8 @@ def wait_for_slack(client: WebClient, *, patience: float = STARTUP_PATIENCE,
     deadline, delay = clock() + patience, 1.0
     while True:
         try:
-            client.auth_test()
+            with attempts_unlogged():  # the warning below says it once
+                client.auth_test()
             return
         except SlackApiError as exc:
             if error_code(exc) in REJECTED:
