@@ -161,10 +161,10 @@ def _export(database_url: str, args: argparse.Namespace) -> int:
     from storage.migrate import unmigrated
 
     logging.getLogger("alembic.runtime.migration").setLevel(logging.WARNING)  # stderr: the row count alone
-    if problem := unmigrated(database_url):  # export only reads: it never creates or migrates a database
-        raise StartupError(f"DATABASE_URL: {problem}.")
-    db = Database(database_url)
+    db = Database(database_url)  # connects on first use: unmigrated() looks for a SQLite file before that
     try:
+        if problem := unmigrated(db):  # export only reads: it never creates or migrates a database
+            raise StartupError(f"DATABASE_URL: {problem}.")
         with db.read() as session:
             rows, columns = ((export.triages, export.TRIAGE_COLUMNS) if args.what == "triages"
                              else (export.plans, export.PLAN_COLUMNS))

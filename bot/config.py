@@ -89,7 +89,7 @@ def parse_settings(env: Mapping[str, str], purpose: str = "serve") -> Settings:
     bot_token = get("SLACK_BOT_TOKEN") or ""
     if not bot_token:
         problems.append(f"SLACK_BOT_TOKEN: not set. {WHERE_TOKENS}")
-    elif bot_token and not bot_token.startswith("xoxb-"):
+    elif not bot_token.startswith("xoxb-"):
         problems.append("SLACK_BOT_TOKEN: must be a bot token starting with xoxb- (OAuth & Permissions).")
 
     signing_secret = get("SLACK_SIGNING_SECRET")

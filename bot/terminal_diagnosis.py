@@ -47,8 +47,7 @@ def _with_values(policy: Policy, questionnaire: Questionnaire, key: str, message
     if key in ("model_used", "symptoms"):
         choices = policy.models if key == "model_used" else policy.symptoms
         values = ", ".join(c.value for c in choices)
-        unknown = [s for s in symptoms if s not in {c.value for c in choices}] if key == "symptoms" else []
-        if unknown:
+        if key == "symptoms" and (unknown := [s for s in symptoms if s not in {c.value for c in choices}]):
             return f"not a symptom fitbot knows: {', '.join(unknown)} (symptoms: {values})"
         return f"{message} ({values})"
     if key.startswith("now.") and message.startswith("Pick"):

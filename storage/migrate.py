@@ -11,7 +11,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import make_url
 
-from storage.db import READ_ONLY, make_engine
+from storage.db import READ_ONLY, Database
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -27,24 +27,23 @@ def upgrade(url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(url), revision)
 
 
-def unmigrated(url: str) -> str | None:
-    """Why the database at `url` isn't at fitbot's latest schema (None when it is). A SQLite file that doesn't
-    exist is reported without being created, and the check only reads (it never waits for SQLite's writer)."""
-    parsed = make_url(url)
+UPGRADE = "run `fitbot db upgrade` (or `fitbot serve`) first"
+
+
+def unmigrated(db: Database) -> str | None:
+    """Why `db` isn't at fitbot's latest schema (None when it is). A SQLite file that doesn't exist is reported
+    without being created, and the check only reads (it never waits for SQLite's writer)."""
+    parsed = make_url(db.url)
     if parsed.get_backend_name() == "sqlite" and not Path(parsed.database or "").is_file():
-        return f"there is no database file at {parsed.database}; run `fitbot db upgrade` (or `fitbot serve`) first"
-    engine = make_engine(url)
-    try:
-        with engine.execution_options(**{READ_ONLY: True}).connect() as connection:
-            current = MigrationContext.configure(connection).get_current_revision()
-    finally:
-        engine.dispose()
-    scripts = ScriptDirectory.from_config(alembic_config(url))
+        return f"there is no database file at {parsed.database}; {UPGRADE}"
+    with db.engine.execution_options(**{READ_ONLY: True}).connect() as connection:
+        current = MigrationContext.configure(connection).get_current_revision()
+    scripts = ScriptDirectory.from_config(alembic_config(db.url))
     head = scripts.get_current_head()
     if current is None:
-        return "it has no fitbot tables yet; run `fitbot db upgrade` (or `fitbot serve`) first"
+        return f"it has no fitbot tables yet; {UPGRADE}"
     if current == head:
         return None
     if current not in {script.revision for script in scripts.walk_revisions()}:
         return f"its schema ({current}) is newer than this fitbot's ({head}); run a fitbot at least as recent"
-    return f"its schema is at {current}, not the latest ({head}); run `fitbot db upgrade` (or `fitbot serve`) first"
+    return f"its schema is at {current}, not the latest ({head}); {UPGRADE}"

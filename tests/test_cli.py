@@ -254,11 +254,7 @@ def test_dispatch_with_a_token_slack_rejects_sends_nothing_and_pauses_nothing(tm
 
 
 def test_dispatch_with_slack_unreachable_stops_at_once_for_the_next_run(tmp_path, database_url):
-    import socket
-
-    with socket.socket() as probe:  # a port nothing listens on
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = _closed_port()
     env = {"SLACK_BOT_TOKEN": "xoxb-cron", "SLACK_API_URL": f"http://127.0.0.1:{port}/api/",
            "DATABASE_URL": database_url}
     result = fitbot("dispatch", env=env, cwd=tmp_path)
@@ -267,6 +263,15 @@ def test_dispatch_with_slack_unreachable_stops_at_once_for_the_next_run(tmp_path
         f"  SLACK_API_URL: Slack can't be reached at http://127.0.0.1:{port}/api/ ([Errno 111] Connection refused). "
         "Check the network, DNS and any proxy (HTTPS_PROXY).")
     assert "Failed to send a request" not in result.stderr  # slack_sdk's own line would say it again
+
+
+def _closed_port() -> int:
+    """A loopback port nothing listens on (yet)."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def _serve(env: dict, cwd: Path) -> subprocess.Popen:
@@ -423,16 +428,12 @@ def test_triage_diagnose_asks_at_the_prompt(tmp_path):
 
 
 def test_serve_waits_for_an_unreachable_slack_and_healthz_says_why(tmp_path):
-    import socket
-    import time
     import urllib.error
     import urllib.request
 
     from tests.support.fake_slack import FakeSlack
 
-    with socket.socket() as probe:  # a port nothing listens on yet: Slack is "down"
-        probe.bind(("127.0.0.1", 0))
-        slack_port = probe.getsockname()[1]
+    slack_port = _closed_port()  # Slack is "down"
     env = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s", "HOST": "127.0.0.1", "PORT": "0",
            "SLACK_API_URL": f"http://127.0.0.1:{slack_port}/api/", "DATABASE_URL": f"sqlite:///{tmp_path / 'f.db'}"}
     proc = _serve(env, tmp_path)

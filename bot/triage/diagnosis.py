@@ -139,17 +139,16 @@ def diagnose(policy: Policy, questionnaire: Questionnaire, *, model_used: str, s
     else:
         use = next((lesson.use for lesson in lessons if lesson.wrong == wrong and lesson.use), None)
         use_now, ruled_out, watch_out = model_needed(questionnaire, now, use, on) if use else (None, (), ())
-    use_now_name = ENGAGEMENTS[use_now].name if use_now else None
     return Diagnosis(
         model_used=model_used,
         model_used_label=policy.label(policy.models, model_used),
         symptoms=tuple(ordered),
         other=other or None,
         wrong=wrong,
-        verdict=VERDICTS[wrong] + _as_things_stand(wrong, model_used, use_now, use_now_name),
+        verdict=VERDICTS[wrong] + _as_things_stand(wrong, model_used, use_now),
         lessons=lessons,
         use_now=use_now,
-        use_now_name=use_now_name,
+        use_now_name=ENGAGEMENTS[use_now].name if use_now else None,
         ruled_out=ruled_out,
         watch_out=watch_out,
         recommendation=recommendation,
@@ -158,15 +157,15 @@ def diagnose(policy: Policy, questionnaire: Questionnaire, *, model_used: str, s
     )
 
 
-def _as_things_stand(wrong: str, model_used: str, use_now: str | None, use_now_name: str | None) -> str:
+def _as_things_stand(wrong: str, model_used: str, use_now: str | None) -> str:
     """What the answers as they stand now add to the verdict when they point elsewhere than the lesson does:
     the past and the present are both said, never a verdict that contradicts the model to use now."""
     if use_now is None or wrong == "unclear":
         return ""
     if wrong == "setup" and use_now != model_used:
-        return f" As things stand now, though, {use_now_name} fits better: see Use now."
+        return f" As things stand now, though, {ENGAGEMENTS[use_now].name} fits better: see Use now."
     if wrong == "model" and use_now == model_used:
-        return f" As things stand now, though, {use_now_name} can fit: the work has changed since."
+        return f" As things stand now, though, {ENGAGEMENTS[use_now].name} can fit: the work has changed since."
     return ""
 
 
